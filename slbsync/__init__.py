@@ -1,0 +1,3 @@
+"""slbsync keeps load balancers in line with a declarative spec."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from slbsync.cli.app import main
+
+main()

@@ -1,0 +1,89 @@
+"""All emulator resources, behind one lock, optionally persisted to a file.
+
+Resources live in named tables of records (mutable dataclasses, one module
+per resource kind under ``state/``). ``Store.table(name, RecordType)`` gives
+a table; records loaded from a file are turned into their type the first
+time their table is asked for.
+
+Persistence writes the whole store to a temporary file, fsyncs it and
+renames it over the state file before a write is acknowledged, so a killed
+emulator loses nothing it answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Store:
+    """Tables of records, guarded by ``lock``."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.lock = threading.RLock()
+        self.path = Path(path) if path else None
+        self._tables: dict[str, dict[str, Any]] = {}
+        self._types: dict[str, type] = {}
+        self._raw: dict[str, dict[str, dict[str, Any]]] = {}
+        self.counters: dict[str, int] = {}
+        if self.path and self.path.exists():
+            self._load()
+
+    def table(self, name: str, record_type: type[T]) -> dict[str, T]:
+        """The table ``name``; its records are ``record_type`` instances."""
+        if name not in self._tables:
+            self._types[name] = record_type
+            raw = self._raw.pop(name, {})
+            self._tables[name] = {
+                key: record_type(**value) for key, value in raw.items()
+            }
+        return self._tables[name]
+
+    def next_number(self, kind: str) -> int:
+        """A counter per kind, persisted, for ids that never repeat."""
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return self.counters[kind]
+
+    def reset(self) -> None:
+        with self.lock:
+            for table in self._tables.values():
+                table.clear()
+            self._raw.clear()
+            self.counters.clear()
+            self.save()
+
+    def dump(self) -> dict[str, Any]:
+        """Every table as plain JSON-compatible data."""
+        with self.lock:
+            tables: dict[str, Any] = {
+                name: {key: dataclasses.asdict(rec) for key, rec in table.items()}
+                for name, table in self._tables.items()
+            }
+            for name, raw in self._raw.items():
+                tables.setdefault(name, raw)
+            return {"tables": tables, "counters": dict(self.counters)}
+
+    def save(self) -> None:
+        """Persist atomically, if a state file was given."""
+        if self.path is None:
+            return
+        document = json.dumps(self.dump(), sort_keys=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(document)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def _load(self) -> None:
+        assert self.path is not None
+        document = json.loads(self.path.read_text(encoding="utf-8"))
+        self._raw = document.get("tables", {})
+        self.counters = document.get("counters", {})

@@ -1,0 +1,194 @@
+"""The small interface every target implements.
+
+A target is one kind of load balancer slbsync drives (``alibaba-slb``,
+``nginx``, ``haproxy``). The rest of slbsync knows a target only through
+``Target``; a new target is a new package under ``targets/`` registered in
+``targets/registry.py``, not edits across the tree.
+
+What a target must guarantee:
+
+- ``read_live_state`` has no side effects. It reads only what the spec names
+  (by name and by the ownership mark) plus the owned resources the spec no
+  longer names (so ``--prune`` can find them), and counts every read call.
+- The live state is expressed in the spec's own vocabulary and normalised
+  like the spec (``normalise``), so an untouched load balancer plans clean.
+- ``apply_change`` makes exactly the one call (or operation) the change
+  names in ``Change.action``. It raises ``TargetError`` subclasses, keeping
+  the cause chained.
+- ``is_transient`` is true only for errors documented as safe to retry
+  (throttling, 5xx, busy or configuring codes, connection errors before the
+  request was sent). ``is_outcome_unknown`` is true when a request may have
+  taken effect (a timeout after sending); the apply runner then calls
+  ``has_taken_effect`` to settle it by reading, never by a blind repeat.
+- Nothing a target logs or raises contains a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from slbsync.diff.changes import Change, ChangeOp, ResourceKind
+from slbsync.spec.model import Acl, Certificate, LoadBalancer, Spec, TargetSpec
+
+OWNER_TAG = "slbsync-owner"
+"""Tag key that marks a cloud resource as owned; its value is the owner name."""
+
+DEFAULT_OWNER = "slbsync"
+
+
+@dataclass(frozen=True)
+class LiveLoadBalancer:
+    """A load balancer as it is live, in the spec's vocabulary.
+
+    ``running`` lists the (protocol, port) keys of listeners that are
+    started; ``ids`` maps spec names to live ids (``"lb"`` for the load
+    balancer itself, ``"group:ws-nodes"``, ``"listener:tcp/443"``,
+    ``"rule:tcp/443/name"``).
+    """
+
+    spec: LoadBalancer
+    id: str | None
+    owned: bool
+    running: tuple[tuple[str, int], ...] = ()
+    ids: tuple[tuple[str, str], ...] = ()
+
+    def id_of(self, key: str) -> str | None:
+        return dict(self.ids).get(key)
+
+
+@dataclass(frozen=True)
+class LiveAcl:
+    acl: Acl
+    id: str
+    owned: bool
+
+
+@dataclass(frozen=True)
+class LiveCertificate:
+    certificate: Certificate
+    id: str
+    owned: bool
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Everything a target read, plus the calls it took to read it."""
+
+    target: str
+    load_balancers: tuple[LiveLoadBalancer, ...] = ()
+    acls: tuple[LiveAcl, ...] = ()
+    certificates: tuple[LiveCertificate, ...] = ()
+    reads: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def load_balancer(self, name: str) -> LiveLoadBalancer | None:
+        return next((lb for lb in self.load_balancers if lb.spec.name == name), None)
+
+    @property
+    def read_calls(self) -> int:
+        return sum(count for _, count in self.reads)
+
+    def fingerprint(self) -> str:
+        """A digest of the live state (not of how it was read)."""
+        document = {
+            "target": self.target,
+            "load_balancers": [asdict(lb) for lb in self.load_balancers],
+            "acls": [asdict(acl) for acl in self.acls],
+            "certificates": [asdict(cert) for cert in self.certificates],
+        }
+        canonical = json.dumps(document, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """What carrying out one change produced: new ids, and a note for people."""
+
+    change: Change
+    created_id: str | None = None
+    note: str = ""
+
+
+class Target(ABC):
+    """One kind of load balancer that slbsync drives."""
+
+    type_name: ClassVar[str]
+    """The ``type`` a spec gives this target, e.g. ``alibaba-slb``."""
+
+    max_servers_per_call: ClassVar[int | None] = None
+    """How many servers one membership change may carry; None for no limit."""
+
+    def __init__(self, spec: TargetSpec) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def owner(self) -> str:
+        return str(self.spec.option("owner", DEFAULT_OWNER))
+
+    # -- validation and normalisation -------------------------------------
+
+    def validate(self, spec: Spec) -> list[str]:
+        """Problems this target has with the parts of ``spec`` aimed at it.
+
+        Each problem is ``"<location> <field path>: <message>"``; an empty
+        list means the target can do everything asked of it.
+        """
+        return []
+
+    def normalise(self, lb: LoadBalancer) -> LoadBalancer:
+        """Fill in this target's defaults so spec and live state compare."""
+        return lb
+
+    def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
+        """Fields of ``kind`` this target does not model; the diff skips them."""
+        return frozenset()
+
+    def replacement_fields(self, kind: ResourceKind) -> frozenset[str]:
+        """Fields of ``kind`` that no update can change: a change replaces it."""
+        return frozenset()
+
+    @abstractmethod
+    def action_for(
+        self, op: ChangeOp, kind: ResourceKind, fields: Sequence[str]
+    ) -> str:
+        """The call or operation that carries out such a change."""
+
+    # -- reading and writing ----------------------------------------------
+
+    @abstractmethod
+    def read_live_state(self, spec: Spec) -> LiveState:
+        """Read what is live for everything ``spec`` aims at this target."""
+
+    @abstractmethod
+    def apply_change(self, change: Change) -> ChangeOutcome:
+        """Carry out one change with one call."""
+
+    def commit(self) -> None:
+        """Finish a run after its changes (render and reload, for proxies)."""
+        return None
+
+    def is_transient(self, error: BaseException) -> bool:
+        """True when ``error`` is documented as safe to retry."""
+        return False
+
+    def is_outcome_unknown(self, error: BaseException) -> bool:
+        """True when the request may have taken effect before it failed."""
+        return False
+
+    def has_taken_effect(self, change: Change) -> bool:
+        """Settle an unknown outcome by reading the live state again."""
+        raise NotImplementedError(
+            f"target {self.name} cannot settle an unknown outcome"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for the plan header: type, region, endpoint (never a secret)."""
+        return {"target": self.name, "type": self.type_name}
