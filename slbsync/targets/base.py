@@ -12,9 +12,13 @@ What a target must guarantee:
   longer names (so ``--prune`` can find them), and counts every read call.
 - The live state is expressed in the spec's own vocabulary and normalised
   like the spec (``normalise``), so an untouched load balancer plans clean.
+- The constructor does no I/O: the spec validator builds targets to ask
+  ``validate``, with no network and no credentials.
 - ``apply_change`` makes exactly the one call (or operation) the change
-  names in ``Change.action``. It raises ``TargetError`` subclasses, keeping
-  the cause chained.
+  names in ``Change.action``. Ids of resources created earlier in the same
+  run are resolved by the target itself (by name), so ``live_id`` may be
+  None for a change whose parent is created by an earlier change. It
+  raises ``TargetError`` subclasses, keeping the cause chained.
 - ``is_transient`` is true only for errors documented as safe to retry
   (throttling, 5xx, busy or configuring codes, connection errors before the
   request was sent). ``is_outcome_unknown`` is true when a request may have
@@ -32,7 +36,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from slbsync.diff.changes import Change, ChangeOp, ResourceKind
+from slbsync.diff.changes import Change, ResourceKind
+from slbsync.diff.differences import Difference
 from slbsync.spec.model import Acl, Certificate, LoadBalancer, Spec, TargetSpec
 
 OWNER_TAG = "slbsync-owner"
@@ -151,15 +156,18 @@ class Target(ABC):
         """Fields of ``kind`` this target does not model; the diff skips them."""
         return frozenset()
 
-    def replacement_fields(self, kind: ResourceKind) -> frozenset[str]:
-        """Fields of ``kind`` that no update can change: a change replaces it."""
-        return frozenset()
-
     @abstractmethod
-    def action_for(
-        self, op: ChangeOp, kind: ResourceKind, fields: Sequence[str]
-    ) -> str:
-        """The call or operation that carries out such a change."""
+    def changes_for(
+        self, differences: Sequence[Difference], live: LiveState
+    ) -> list[Change]:
+        """Turn differences into the fewest changes, one call each.
+
+        The diff has already dropped ``unexpected`` differences unless the
+        run prunes, and those on resources slbsync does not own. Within
+        one dependency rank, changes keep the order returned here (adds
+        before weight changes before removes, so capacity never dips);
+        ``diff.order.order_by_dependency`` orders the ranks.
+        """
 
     # -- reading and writing ----------------------------------------------
 
