@@ -124,12 +124,7 @@ def compare(
         named = {lb.name for lb in desired}
         for live_lb in sorted(live.load_balancers, key=lambda lb: lb.spec.name):
             if live_lb.owned and live_lb.spec.name not in named:
-                walk.add(
-                    UNEXPECTED,
-                    _address(walk, "", ResourceKind.LOAD_BALANCER, live_lb.spec.name),
-                    live=live_lb.spec,
-                    live_id=live_lb.id,
-                )
+                walk.unexpected_load_balancer(live_lb)
     return Comparison(walk.differences, walk.skipped)
 
 
@@ -319,6 +314,12 @@ class _Walk:
             extra = (FieldChange("owned", False, True),)
         self.compare_pair(address, lb, live_lb.spec, live_lb.id, extra)
         self._children(lb, live_lb)
+
+    def unexpected_load_balancer(self, live_lb: LiveLoadBalancer) -> None:
+        # Its listeners and groups go with it: one difference.
+        name = live_lb.spec.name
+        address = _address(self, name, ResourceKind.LOAD_BALANCER, name)
+        self.add(UNEXPECTED, address, live=live_lb.spec, live_id=live_lb.id)
 
     def _children(self, lb: LoadBalancer, live_lb: LiveLoadBalancer | None) -> None:
         live_spec = live_lb.spec if live_lb else None

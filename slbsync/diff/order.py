@@ -32,14 +32,18 @@ def order_by_dependency(changes: Iterable[Change]) -> list[Change]:
     creates, just before its new half, since the new resource needs the
     place (a listener port) the old one holds.
     """
-    forward: list[tuple[int, int, Change]] = []
-    backward: list[tuple[int, int, Change]] = []
+    forward: list[tuple[int, int, int, Change]] = []
+    backward: list[tuple[int, int, int, Change]] = []
     for index, change in enumerate(changes):
         rank = _RANK[change.address.kind]
-        if change.op == ChangeOp.DELETE and not change.replacement:
-            backward.append((-rank, index, change))
+        if change.op != ChangeOp.DELETE:
+            forward.append((rank, 1, index, change))
+        elif change.replacement:
+            # Stopping the old listener belongs with deleting it.
+            rank = min(rank, _RANK[ResourceKind.LISTENER])
+            forward.append((rank, 0, index, change))
         else:
-            forward.append((rank, index, change))
-    return [item[2] for item in sorted(forward)] + [
-        item[2] for item in sorted(backward)
+            backward.append((-rank, 0, index, change))
+    return [item[-1] for item in sorted(forward)] + [
+        item[-1] for item in sorted(backward)
     ]
