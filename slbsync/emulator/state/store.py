@@ -13,6 +13,7 @@ emulator loses nothing it answered.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import threading
@@ -32,6 +33,9 @@ class Store:
         self._types: dict[str, type] = {}
         self._raw: dict[str, dict[str, dict[str, Any]]] = {}
         self.counters: dict[str, int] = {}
+        # Refuse unknown backend server ids instead of accepting them
+        # (``slbsync emulator serve --strict-backends``); see state/ecs.py.
+        self.strict_backends = False
         if self.path and self.path.exists():
             self._load()
 
@@ -49,6 +53,22 @@ class Store:
         """A counter per kind, persisted, for ids that never repeat."""
         self.counters[kind] = self.counters.get(kind, 0) + 1
         return self.counters[kind]
+
+    def new_id(self, kind: str, prefix: str, length: int = 22) -> str:
+        """A cloud-looking id (``lb-`` + 22 lower-case alphanumerics), never repeated.
+
+        The counter is mixed through a hash so ids look random but stay
+        stable for a given sequence of creates.
+        """
+        number = self.next_number(kind)
+        digest = hashlib.sha256(f"{kind}:{number}".encode()).digest()
+        alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+        value = int.from_bytes(digest, "big")
+        chars = []
+        for _ in range(length):
+            value, index = divmod(value, 36)
+            chars.append(alphabet[index])
+        return prefix + "".join(chars)
 
     def reset(self) -> None:
         with self.lock:

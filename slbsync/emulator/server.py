@@ -1,0 +1,424 @@
+"""The emulator's HTTP server: the SLB OpenAPI on the wire, plus a control API.
+
+A request is read the way the cloud's gateway reads it (POST or GET,
+parameters in the query string or a form body sent with Content-Length or
+chunked, the action from ``x-acs-action`` or ``Action``), its signature is
+verified, faults are applied, and the handler registered for the action
+runs under the store's lock. A write is persisted before it is answered.
+
+Two details keep a call well under a millisecond: every connection sets
+TCP_NODELAY, and a response goes out in ONE send (headers and body
+together). A keep-alive client that receives headers and body in two
+segments waits on its delayed acknowledgement, about 40 ms per call.
+
+Paths under ``/_emulator/`` are the unsigned control API (``control.py``),
+answered only to loopback clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from slbsync.emulator import registry
+from slbsync.emulator.calls import CallLog
+from slbsync.emulator.errors import ApiError, InternalError, MissingParameter
+from slbsync.emulator.faults import Decision, Faults, FaultSettings
+from slbsync.emulator.params import Params
+from slbsync.emulator.signature import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    NonceCache,
+    SignedRequest,
+    verify,
+)
+from slbsync.emulator.state.store import Store
+
+log = logging.getLogger(__name__)
+
+HOSTS = {
+    registry.SLB_VERSION: "slb.aliyuncs.com",
+    registry.ECS_VERSION: "ecs.aliyuncs.com",
+}
+PRODUCTS = {registry.SLB_VERSION: "Slb", registry.ECS_VERSION: "Ecs"}
+CONTROL_PREFIX = "/_emulator/"
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    449: "Retry With",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
+
+
+class InvalidVersion(ApiError):
+    code = "InvalidVersion"
+    status = 400
+
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            message=f'Specified parameter Version "{version}" is not valid.'
+        )
+
+
+class ServerStats:
+    """Time spent inside the server per API call, for the cost benchmark."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.calls += 1
+            self.seconds += seconds
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            mean = self.seconds / self.calls if self.calls else 0.0
+            return {
+                "calls": self.calls,
+                "server_ms_total": self.seconds * 1000,
+                "server_ms_per_call": mean * 1000,
+            }
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls = 0
+            self.seconds = 0.0
+
+
+class EmulatorServer:
+    """One emulator: its state, keys, faults and call log, served over HTTP."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_path: str | Path | None = None,
+        access_keys: Mapping[str, str] | None = None,
+        region: str = "cn-hangzhou",
+        faults: FaultSettings | Mapping[str, Any] | None = None,
+        strict_backends: bool = False,
+    ) -> None:
+        # Importing the actions package registers every handler.
+        import slbsync.emulator.actions  # noqa: F401
+
+        self.store = Store(state_path)
+        self.store.strict_backends = strict_backends
+        self.access_keys = dict(
+            access_keys or {DEFAULT_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_SECRET}
+        )
+        self.region = region
+        if faults is not None and not isinstance(faults, FaultSettings):
+            faults = FaultSettings.from_json(dict(faults))
+        self.faults = Faults(faults)
+        self.calls = CallLog()
+        self.stats = ServerStats()
+        self.nonces = NonceCache()
+        self.stopping = threading.Event()
+        self._httpd = _HttpServer((host, port), _RequestHandler)
+        self._httpd.emulator = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self._httpd.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def start(self) -> EmulatorServer:
+        """Serve on a background thread; return at once."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name=f"emulator-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections and release the port."""
+        self.stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self._httpd.close_all_connections()
+        self._httpd.server_close()
+
+    def reset(self) -> None:
+        """Forget all resources, calls and faults."""
+        self.store.reset()
+        self.calls.clear()
+        self.faults.configure(FaultSettings())
+
+    def call(
+        self,
+        action: str,
+        version: str,
+        params: Params,
+        request_id: str,
+        decision: Decision | None = None,
+    ) -> dict[str, Any]:
+        """Run one signed call's action; return the body without RequestId."""
+        if version not in HOSTS:
+            raise InvalidVersion(version)
+        spec = registry.find_action(version, action)
+        if spec is None:
+            raise ApiError(
+                "InvalidAction.NotFound",
+                f'Specified api "{action}" is not found, please check '
+                "your url and method.",
+                404,
+            )
+        registry.refuse_not_emulated(spec, params)
+        with self.store.lock:
+            ctx = registry.ActionContext(
+                action=action,
+                params=params,
+                store=self.store,
+                request_id=request_id,
+                region_id=params.raw("RegionId") or self.region,
+                now=time.time(),
+                configuring_seconds=self.faults.configuring_seconds,
+            )
+            body = spec.handler(ctx)
+            if spec.writes:
+                self.store.save()
+        if decision is not None and decision.lose_response and spec.writes:
+            raise _LoseResponse()
+        return body
+
+
+class _LoseResponse(Exception):
+    """The change is committed; the connection drops without an answer."""
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    emulator: EmulatorServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_all_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            _drop(connection)
+
+
+def _drop(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "slbsync-emulator"
+    timeout = 300  # an idle keep-alive connection is closed after this
+    server: _HttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: client=%s %s", self.client_address[0], format % args)
+
+    def _dispatch(self) -> None:
+        started = time.perf_counter()
+        try:
+            body = self._read_body()
+        except ValueError as err:
+            self._send(400, {"Code": "InvalidRequest", "Message": str(err)})
+            self.close_connection = True
+            return
+        split = urlsplit(self.path)
+        if split.path.startswith(CONTROL_PREFIX) or split.path == CONTROL_PREFIX[:-1]:
+            self._control(split.path, body)
+            return
+        self._api(split.query, body, started)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        if not length.isdigit():
+            raise ValueError(f"Content-Length {length!r} is not a number")
+        return self.rfile.read(int(length))
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size_line = self.rfile.readline(1024).split(b";")[0].strip()
+            size = int(size_line, 16)
+            if size == 0:
+                # Trailers, if any, end with an empty line.
+                while self.rfile.readline(1024).strip():
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(8)
+
+    def _control(self, path: str, body: bytes) -> None:
+        from slbsync.emulator.control import handle_control
+
+        status, payload = handle_control(
+            self.server.emulator, self.command, path, body, self.client_address[0]
+        )
+        self._send(status, payload)
+
+    def _api(self, query_string: str, body: bytes, started: float) -> None:
+        emulator = self.server.emulator
+        request_id = new_request_id()
+        version = self.headers.get("x-acs-version", "")
+        action = ""
+        try:
+            query = dict(parse_qsl(query_string, keep_blank_values=True))
+            form = self._form(body)
+            params = {**query, **form}
+            action = self.headers.get("x-acs-action") or params.get("Action", "")
+            version = version or params.get("Version", "")
+            if not action:
+                raise MissingParameter("Action")
+            if not version:
+                raise MissingParameter("Version")
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            verify(
+                SignedRequest(self.command, headers, query, form, body),
+                emulator.access_keys,
+                emulator.nonces,
+                time.time(),
+            )
+            emulator.calls.record(action)
+            decision = emulator.faults.decide(action)
+            answer = self._with_faults(decision, action, version, params, request_id)
+        except _LoseResponse:
+            log.info("call: action=%s fault=lost-response", action)
+            self._hang_up()
+            return
+        except ApiError as err:
+            answer = err
+        except Exception:
+            log.exception("call: action=%s failed inside the emulator", action)
+            answer = InternalError()
+        if answer is None:  # a timed-out call: nothing is sent
+            return
+        self._answer(answer, request_id, version)
+        emulator.stats.add(time.perf_counter() - started)
+
+    def _with_faults(
+        self,
+        decision: Decision,
+        action: str,
+        version: str,
+        params: dict[str, str],
+        request_id: str,
+    ) -> dict[str, Any] | ApiError | None:
+        emulator = self.server.emulator
+        if decision.latency_seconds:
+            emulator.stopping.wait(decision.latency_seconds)
+        if decision.refusal is not None:
+            log.info("call: action=%s fault=%s", action, decision.refusal.code)
+            return decision.refusal
+        if decision.timeout_seconds is not None:
+            log.info("call: action=%s fault=timeout", action)
+            emulator.stopping.wait(decision.timeout_seconds)
+            self._hang_up()
+            return None
+        return emulator.call(action, version, Params(params), request_id, decision)
+
+    def _form(self, body: bytes) -> dict[str, str]:
+        if not body:
+            return {}
+        content_type = self.headers.get("Content-Type", "")
+        if content_type and "x-www-form-urlencoded" not in content_type:
+            return {}
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+    def _answer(
+        self, answer: dict[str, Any] | ApiError, request_id: str, version: str
+    ) -> None:
+        if isinstance(answer, ApiError):
+            host = HOSTS.get(version, HOSTS[registry.SLB_VERSION])
+            product = PRODUCTS.get(version, "Slb")
+            payload = {
+                "RequestId": request_id,
+                "HostId": host,
+                "Code": answer.code,
+                "Message": answer.message,
+                "Recommend": "https://api.aliyun.com/troubleshoot?q="
+                f"{answer.code}&product={product}&requestId={request_id}",
+            }
+            self._send(answer.status, payload, request_id)
+            return
+        self._send(200, {"RequestId": request_id, **answer}, request_id)
+
+    def _send(self, status: int, payload: Any, request_id: str | None = None) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        lines = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+            "Content-Type: application/json;charset=utf-8",
+            f"Content-Length: {len(body)}",
+        ]
+        if request_id:
+            lines.append(f"x-acs-request-id: {request_id}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        # One send for headers and body; see the module docstring.
+        self.wfile.write(head + body)
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        _drop(self.connection)
