@@ -166,7 +166,10 @@ def _check_domain_and_url(domain: Any, url: Any) -> tuple[str, str]:
 
 
 def _parse_rule_list(ctx: ActionContext) -> list[dict[str, Any]]:
-    raw = ctx.params.json("RuleList", required=True)
+    try:
+        raw = ctx.params.json("RuleList", required=True)
+    except InvalidParameter:
+        raise RuleListMalformed("It is not valid JSON.") from None
     if not isinstance(raw, list) or not raw:
         raise RuleListMalformed("Send a JSON list of rules.")
     if len(raw) > rule_state.RULES_PER_CALL:
