@@ -203,6 +203,7 @@ class FakeTarget(Target):
             fields = tuple(
                 FieldChange(name, None, value)
                 for name, value in _attributes(diff.desired).items()
+                if value not in (None, [], "")
             )
         change = Change(
             op,

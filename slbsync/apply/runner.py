@@ -1,0 +1,153 @@
+"""Run a plan: load balancers in parallel, each one's changes in order.
+
+Within a target, regional creates (ACLs, certificates) run first, since
+listeners use them; then every load balancer's changes, independent load
+balancers in parallel; then regional deletes, once nothing can use them.
+A failed change stops the rest of its load balancer (they depend on each
+other) while the others go on; the report lists each change's outcome, and
+the next plan shows exactly what remains.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from slbsync.apply.ratelimit import AdaptiveRateLimiter
+from slbsync.apply.report import ApplyReport, ChangeResult, Outcome
+from slbsync.apply.retry import ChangeRunner, RetryPolicy
+from slbsync.diff.changes import Change, ChangeOp
+from slbsync.errors import SlbsyncError
+from slbsync.plan.model import Plan, TargetPlan
+from slbsync.targets.base import Target
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, ChangeResult], None]
+"""Called after each change: its number, the total, and its result."""
+
+DEFAULT_PARALLELISM = 4
+DEFAULT_RATE_LIMIT = 20.0  # calls per second, per run
+
+
+class PlanRunner:
+    """Carries out a plan's changes on its targets."""
+
+    def __init__(
+        self,
+        targets: Mapping[str, Target],
+        *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        limiter: AdaptiveRateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        progress: Progress | None = None,
+    ) -> None:
+        if parallelism < 1:
+            raise ValueError(f"parallelism must be 1 or more, not {parallelism}")
+        self.targets = targets
+        self.parallelism = parallelism
+        self.limiter = limiter
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total = 0
+
+    def run(self, plan: Plan) -> ApplyReport:
+        """Apply every change of ``plan``; failures are in the report."""
+        report = ApplyReport()
+        self._done, self._total = 0, plan.write_calls
+        for part in plan.targets:
+            if part.changes:
+                self._run_target(part, report)
+        log.info(
+            "apply: done ok=%d failed=%d not_run=%d",
+            len(report.succeeded),
+            len(report.failures),
+            len(report.not_run),
+        )
+        return report
+
+    def _run_target(self, part: TargetPlan, report: ApplyReport) -> None:
+        target = self.targets[part.target]
+        runner = ChangeRunner(
+            target,
+            policy=self.policy,
+            limiter=self.limiter,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        regional_first, chains, regional_last = split_by_load_balancer(part.changes)
+
+        ok = self._run_chain(runner, regional_first, report)
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            results = list(
+                pool.map(lambda chain: self._run_chain(runner, chain, report), chains)
+            )
+        if ok and all(results):
+            self._run_chain(runner, regional_last, report)
+        else:
+            # What an ACL or certificate delete waits for did not finish.
+            self._skip(regional_last, report)
+
+        try:
+            target.commit()
+        except SlbsyncError as err:
+            report.commit_errors.append(f"target {target.name}: {err}")
+
+    def _run_chain(
+        self, runner: ChangeRunner, chain: Sequence[Change], report: ApplyReport
+    ) -> bool:
+        for index, change in enumerate(chain):
+            result = runner.run(change)
+            self._record(result, report)
+            if not result.succeeded:
+                self._skip(chain[index + 1 :], report)
+                return False
+        return True
+
+    def _skip(self, changes: Sequence[Change], report: ApplyReport) -> None:
+        for change in changes:
+            message = "not run: an earlier change it depends on failed"
+            self._record(ChangeResult(change, Outcome.NOT_RUN, message, 0), report)
+
+    def _record(self, result: ChangeResult, report: ApplyReport) -> None:
+        with self._lock:
+            self._done += 1
+            report.results.append(result)
+            number = self._done
+        level = logging.INFO if result.succeeded else logging.WARNING
+        log.log(
+            level,
+            "apply: change=%s outcome=%s attempts=%d",
+            result.change.summary,
+            result.outcome,
+            result.attempts,
+        )
+        if self.progress is not None:
+            self.progress(number, self._total, result)
+
+
+def split_by_load_balancer(
+    changes: Sequence[Change],
+) -> tuple[list[Change], list[list[Change]], list[Change]]:
+    """Regional creates, one chain per load balancer, regional deletes."""
+    first: list[Change] = []
+    last: list[Change] = []
+    chains: dict[str, list[Change]] = {}
+    for change in changes:
+        lb = change.address.load_balancer
+        if lb:
+            chains.setdefault(lb, []).append(change)
+        elif change.op == ChangeOp.DELETE and not change.replacement:
+            last.append(change)
+        else:
+            first.append(change)
+    return first, list(chains.values()), last

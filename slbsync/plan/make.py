@@ -1,0 +1,134 @@
+"""Make a plan: read each target, compare, turn differences into changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from slbsync import __version__
+from slbsync.diff.changes import ResourceKind
+from slbsync.diff.compare import Comparison, Discover, compare
+from slbsync.diff.differences import Difference, DifferenceStatus
+from slbsync.diff.order import order_by_dependency
+from slbsync.plan.model import Plan, SafetyFacts, ServerRemoval, TargetPlan
+from slbsync.spec.model import ServerGroup, Spec
+from slbsync.targets.base import LiveState, Target
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = DifferenceStatus.UNEXPECTED
+
+
+def make_plan(
+    spec: Spec,
+    targets: Sequence[Target],
+    *,
+    prune: bool = False,
+    discover: Discover | None = None,
+    parallelism: int = 4,
+) -> Plan:
+    """Read every target (concurrently) and plan its changes."""
+    workers = max(1, min(parallelism, len(targets)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(
+            pool.map(
+                lambda target: plan_target(
+                    spec, target, prune=prune, discover=discover
+                ),
+                targets,
+            )
+        )
+    return Plan(
+        targets=tuple(parts),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        version=__version__,
+        prune=prune,
+        sources=spec.sources,
+        documents=spec.documents,
+    )
+
+
+def plan_target(
+    spec: Spec,
+    target: Target,
+    *,
+    prune: bool = False,
+    discover: Discover | None = None,
+) -> TargetPlan:
+    """One target's part of a plan, from a fresh read of its live state."""
+    live = target.read_live_state(spec)
+    comparison = compare(spec, live, target, prune=prune, discover=discover)
+    return target_plan_from(target, live, comparison)
+
+
+def target_plan_from(
+    target: Target, live: LiveState, comparison: Comparison
+) -> TargetPlan:
+    """Changes for ``comparison``, in dependency order, with safety facts."""
+    for warning in comparison.skipped:
+        log.warning("plan: %s", warning)
+    changes = order_by_dependency(target.changes_for(comparison.differences, live))
+    log.info(
+        "plan: target=%s differences=%d changes=%d reads=%d",
+        target.name,
+        len(comparison.differences),
+        len(changes),
+        live.read_calls,
+    )
+    return TargetPlan(
+        target=target.name,
+        facts=tuple(sorted(target.describe().items())),
+        changes=tuple(changes),
+        reads=live.reads,
+        live_fingerprint=live.fingerprint(),
+        skipped=tuple(comparison.skipped),
+        safety=safety_facts(comparison.differences, live),
+    )
+
+
+def safety_facts(differences: Sequence[Difference], live: LiveState) -> SafetyFacts:
+    """Which servers, listeners and protected load balancers a plan removes."""
+    removed: dict[str, int] = {}
+    totals: dict[str, int] = {}
+    listeners: list[str] = []
+    protected: list[str] = []
+
+    def remove_group(lb: str, group: ServerGroup) -> None:
+        key = f"{lb}/{group.name}"
+        removed[key] = len(group.servers)
+        totals[key] = len(group.servers)
+
+    for diff in differences:
+        lb, kind = diff.address.load_balancer, diff.kind
+        if kind == ResourceKind.SERVERS and diff.status == UNEXPECTED:
+            group_name = diff.address.name.split("/", 1)[0]
+            key = f"{lb}/{group_name}"
+            removed[key] = removed.get(key, 0) + 1
+            totals[key] = _live_group_size(live, lb, group_name)
+        elif kind == ResourceKind.SERVER_GROUP and diff.status == UNEXPECTED:
+            remove_group(lb, diff.live)
+        elif kind == ResourceKind.LISTENER and (
+            diff.status == UNEXPECTED or "protocol" in diff.field_names()
+        ):
+            listeners.append(f"{lb} {diff.live.label}")
+        elif kind == ResourceKind.LOAD_BALANCER and diff.status == UNEXPECTED:
+            for group in diff.live.server_groups:
+                remove_group(lb, group)
+            listeners.extend(f"{lb} {item.label}" for item in diff.live.listeners)
+            if diff.live.deletion_protection:
+                protected.append(lb)
+
+    removals = tuple(
+        ServerRemoval(key, count, totals[key])
+        for key, count in sorted(removed.items())
+        if count
+    )
+    return SafetyFacts(removals, tuple(listeners), tuple(protected))
+
+
+def _live_group_size(live: LiveState, lb: str, group: str) -> int:
+    live_lb = live.load_balancer(lb)
+    found = live_lb.spec.server_group(group) if live_lb else None
+    return len(found.servers) if found else 0
