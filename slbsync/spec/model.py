@@ -327,6 +327,13 @@ class Spec:
     documents: tuple[dict[str, Any], ...] = field(
         default=(), compare=False, repr=False
     )  # the raw documents after ${VAR} substitution, for saved plans
+    document_sources: tuple[str, ...] = field(
+        default=(), compare=False, repr=False
+    )  # the file each of ``documents`` came from, in the same order
+
+    def named_documents(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """(source, document) pairs, as ``spec.load.load_spec_documents`` takes."""
+        return tuple(zip(self.document_sources, self.documents, strict=True))
 
     def target(self, name: str) -> TargetSpec | None:
         return next((t for t in self.targets if t.name == name), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,16 @@ def _quote(key: str) -> str:
     return f'"{escaped}"'
 
 
+# A private key pasted where it does not belong must not be echoed back: from
+# its first line on, whatever follows is dropped, even if the block is cut.
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*", re.DOTALL)
+
+
+def scrub(text: str) -> str:
+    """``text`` with any private key material replaced."""
+    return _PRIVATE_KEY.sub("<private key removed>", text)
+
+
 @dataclass(frozen=True, order=True)
 class SpecProblem:
     """One thing wrong with a spec, printed ``file:line:col path: message``."""
@@ -41,6 +52,10 @@ class SpecProblem:
     location: Location | None
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", scrub(self.message))
+        object.__setattr__(self, "path", scrub(self.path))
 
     def __str__(self) -> str:
         where = str(self.location) if self.location else "<spec>"
