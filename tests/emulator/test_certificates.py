@@ -1,0 +1,550 @@
+"""Server and CA certificates through the official SDK, in both signature modes.
+
+Certificates and keys are made here with ``cryptography``, once per module
+(RSA key generation is the slow part).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from typing import Any
+
+import pytest
+from alibabacloud_slb20140515 import models
+from alibabacloud_slb20140515.client import Client
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+REGION = "cn-hangzhou"
+NOW = dt.datetime.now(dt.UTC)
+
+
+def make_certificate(
+    key: Any,
+    common_name: str = "chat.example.com",
+    names: tuple[str, ...] = ("chat.example.com", "*.chat.example.com"),
+    not_after: dt.datetime = NOW + dt.timedelta(days=365),
+) -> x509.Certificate:
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - dt.timedelta(days=400))
+        .not_valid_after(not_after)
+    )
+    if names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name) for name in names]),
+            critical=False,
+        )
+    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(key, algorithm)
+
+
+def cert_pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def key_pem(
+    key: Any,
+    encryption: serialization.KeySerializationEncryption | None = None,
+    format: serialization.PrivateFormat = serialization.PrivateFormat.PKCS8,
+) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, format, encryption or serialization.NoEncryption()
+    ).decode()
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    return ":".join(f"{byte:02x}" for byte in certificate.fingerprint(hashes.SHA1()))
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+@pytest.fixture(scope="module")
+def ec_certificate(ec_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    return make_certificate(ec_key)
+
+
+@pytest.fixture(params=["v3", "v2"])
+def client(request: pytest.FixtureRequest) -> Client:
+    name = "slb_client" if request.param == "v3" else "slb_client_v2"
+    return request.getfixturevalue(name)
+
+
+def refused(call: Any, code: str, status: int = 400) -> AlibabaCloudException:
+    with pytest.raises(AlibabaCloudException) as info:
+        call()
+    assert info.value.code == code, info.value.message
+    assert info.value.status_code == status
+    return info.value
+
+
+def upload(
+    client: Client, certificate: str, private_key: str, **fields: Any
+) -> models.UploadServerCertificateResponseBody:
+    request = models.UploadServerCertificateRequest(
+        region_id=REGION,
+        server_certificate=certificate,
+        private_key=private_key,
+        **fields,
+    )
+    return client.upload_server_certificate(request).body
+
+
+def server_certificates(
+    client: Client, **fields: Any
+) -> list[
+    models.DescribeServerCertificatesResponseBodyServerCertificatesServerCertificate
+]:
+    request = models.DescribeServerCertificatesRequest(region_id=REGION, **fields)
+    body = client.describe_server_certificates(request).body
+    return body.server_certificates.server_certificate
+
+
+def test_upload_rsa_certificate_reports_what_the_pem_holds(
+    client: Client, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    expiry = (NOW + dt.timedelta(days=90)).replace(microsecond=0)
+    certificate = make_certificate(rsa_key, not_after=expiry)
+
+    body = upload(
+        client, cert_pem(certificate), key_pem(rsa_key), server_certificate_name="chat"
+    )
+
+    assert body.server_certificate_id.endswith(f"-{REGION}")
+    assert body.server_certificate_name == "chat"
+    assert body.fingerprint == fingerprint(certificate)
+    assert re.fullmatch(r"([0-9a-f]{2}:){19}[0-9a-f]{2}", body.fingerprint)
+    assert body.common_name == "chat.example.com"
+    assert body.subject_alternative_names.subject_alternative_name == [
+        "chat.example.com",
+        "*.chat.example.com",
+    ]
+    assert body.expire_time == expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert body.expire_time_stamp == int(expiry.timestamp() * 1000)
+    assert abs(body.create_time_stamp / 1000 - NOW.timestamp()) < 600
+    assert body.is_ali_cloud_certificate == 0
+    assert body.region_id == REGION
+
+
+def test_upload_ecdsa_certificate_with_a_chain(
+    client: Client, ec_key: ec.EllipticCurvePrivateKey, ec_certificate: x509.Certificate
+) -> None:
+    issuer_key = ec.generate_private_key(ec.SECP384R1())
+    issuer = make_certificate(issuer_key, "Chat Test CA", names=())
+    chain = cert_pem(ec_certificate) + cert_pem(issuer)
+
+    body = upload(client, chain, key_pem(ec_key))
+
+    assert body.fingerprint == fingerprint(ec_certificate)
+    assert body.common_name == "chat.example.com"
+
+
+def test_traditional_openssl_key_is_accepted(
+    slb_client: Client, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    certificate = cert_pem(make_certificate(rsa_key))
+    traditional = key_pem(
+        rsa_key, format=serialization.PrivateFormat.TraditionalOpenSSL
+    )
+
+    assert traditional.startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert upload(slb_client, certificate, traditional).server_certificate_id
+
+
+def test_key_of_another_certificate_is_refused(
+    client: Client, ec_certificate: x509.Certificate, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+
+    for wrong in (other, rsa_key):
+        error = refused(
+            lambda k=wrong: upload(client, cert_pem(ec_certificate), key_pem(k)),
+            "CertificateNotMatchPrivateKey",
+        )
+        assert "does not match" in error.message
+    assert server_certificates(client) == []
+
+
+@pytest.mark.parametrize("format", ["PKCS8", "TraditionalOpenSSL"])
+def test_encrypted_key_is_refused(
+    slb_client: Client,
+    ec_key: ec.EllipticCurvePrivateKey,
+    ec_certificate: x509.Certificate,
+    format: str,
+) -> None:
+    encrypted = key_pem(
+        ec_key,
+        serialization.BestAvailableEncryption(b"passphrase"),
+        getattr(serialization.PrivateFormat, format),
+    )
+
+    error = refused(
+        lambda: upload(slb_client, cert_pem(ec_certificate), encrypted),
+        "PrivateKeyEncryption",
+    )
+
+    assert "without a passphrase" in error.message
+
+
+def test_garbage_certificate_is_key_format_error(
+    client: Client, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    broken = (
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+    )
+
+    for text in ("hello", broken):
+        error = refused(
+            lambda t=text: upload(client, t, key_pem(ec_key)), "KeyFormatError"
+        )
+        assert "ServerCertificate is incorrectly formatted" in error.message
+
+
+def test_garbage_private_key_is_refused(
+    slb_client: Client, ec_certificate: x509.Certificate
+) -> None:
+    garbage = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+
+    error = refused(
+        lambda: upload(slb_client, cert_pem(ec_certificate), garbage),
+        "InvalidParameter",
+    )
+
+    assert "key format is error" in error.message
+    assert "bm90IGEga2V5" not in error.message
+
+
+def test_unsupported_key_kind_is_refused(slb_client: Client) -> None:
+    for key in (
+        ed25519.Ed25519PrivateKey.generate(),
+        ec.generate_private_key(ec.SECP256K1()),
+    ):
+        certificate = cert_pem(make_certificate(key))
+        error = refused(
+            lambda c=certificate, k=key: upload(slb_client, c, key_pem(k)),
+            "InvalidParameter",
+        )
+        assert "ECDSA P-256" in error.message
+
+
+def test_missing_certificate_or_key_is_refused(
+    client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    for certificate, key in ((cert_pem(ec_certificate), None), (None, key_pem(ec_key))):
+        error = refused(
+            lambda c=certificate, k=key: upload(client, c, k), "InvalidParameter"
+        )
+        assert error.message.startswith(
+            "code: 400, The specified parameter ServerCertificate or Key is empty."
+        )
+
+
+def test_expired_certificate_is_accepted_with_its_past_expiry(
+    slb_client: Client, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    expired = make_certificate(ec_key, not_after=NOW - dt.timedelta(days=1))
+
+    body = upload(slb_client, cert_pem(expired), key_pem(ec_key))
+
+    assert body.expire_time_stamp < NOW.timestamp() * 1000
+
+
+def test_certificate_name_must_start_with_a_letter(
+    slb_client: Client,
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    error = refused(
+        lambda: upload(
+            slb_client,
+            cert_pem(ec_certificate),
+            key_pem(ec_key),
+            server_certificate_name="1st",
+        ),
+        "InvalidParameter",
+    )
+
+    assert "ServerCertificateName" in error.message
+
+
+def test_alicloud_certificate_reference_is_not_emulated(slb_client: Client) -> None:
+    request = models.UploadServerCertificateRequest(
+        region_id=REGION, ali_cloud_certificate_id="775001"
+    )
+
+    error = refused(
+        lambda: slb_client.upload_server_certificate(request), "NotEmulated", 501
+    )
+
+    assert "AliCloudCertificateId" in error.message
+
+
+def test_describe_lists_filters_and_shows_tags(
+    client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    tag = models.UploadServerCertificateRequestTag(key="app", value="chat")
+    first = upload(client, cert_pem(ec_certificate), key_pem(ec_key), tag=[tag])
+    second = upload(client, cert_pem(ec_certificate), key_pem(ec_key))
+
+    everything = server_certificates(client)
+    by_id = server_certificates(
+        client, server_certificate_id=second.server_certificate_id
+    )
+    by_tag = server_certificates(
+        client,
+        tag=[models.DescribeServerCertificatesRequestTag(key="app", value="chat")],
+    )
+
+    ids = [first.server_certificate_id, second.server_certificate_id]
+    assert [cert.server_certificate_id for cert in everything] == ids
+    assert [cert.server_certificate_id for cert in by_id] == ids[1:]
+    assert [cert.server_certificate_id for cert in by_tag] == ids[:1]
+    shown = by_tag[0]
+    assert shown.fingerprint == fingerprint(ec_certificate)
+    assert shown.expire_time_stamp == first.expire_time_stamp
+    assert shown.subject_alternative_names.subject_alternative_name == [
+        "chat.example.com",
+        "*.chat.example.com",
+    ]
+    assert [(t.tag_key, t.tag_value) for t in shown.tags.tag] == [("app", "chat")]
+
+
+def test_rename_and_delete_server_certificate(
+    client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    cert_id = upload(
+        client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+
+    client.set_server_certificate_name(
+        models.SetServerCertificateNameRequest(
+            region_id=REGION,
+            server_certificate_id=cert_id,
+            server_certificate_name="renamed",
+        )
+    )
+    assert server_certificates(client)[0].server_certificate_name == "renamed"
+    delete = models.DeleteServerCertificateRequest(
+        region_id=REGION, server_certificate_id=cert_id
+    )
+    client.delete_server_certificate(delete)
+
+    assert server_certificates(client) == []
+    error = refused(
+        lambda: client.delete_server_certificate(delete),
+        "ServerCertificateId.NotFound",
+        404,
+    )
+    assert "does not exist" in error.message
+
+
+def test_region_holds_at_most_a_hundred_server_certificates(
+    slb_client: Client,
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    for _ in range(100):
+        upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key))
+
+    error = refused(
+        lambda: upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key)),
+        "OverQuota",
+    )
+
+    assert "100" in error.message
+
+
+def _https_listener(client: Client, cert_id: str, ca_id: str | None = None) -> str:
+    lb_id = client.create_load_balancer(
+        models.CreateLoadBalancerRequest(region_id=REGION, load_balancer_name="web")
+    ).body.load_balancer_id
+    client.create_load_balancer_httpslistener(
+        models.CreateLoadBalancerHTTPSListenerRequest(
+            region_id=REGION,
+            load_balancer_id=lb_id,
+            listener_port=443,
+            backend_server_port=8080,
+            bandwidth=-1,
+            health_check="off",
+            server_certificate_id=cert_id,
+            cacertificate_id=ca_id,
+        )
+    )
+    return lb_id
+
+
+def upload_ca(client: Client, certificate: str, **fields: Any) -> str:
+    request = models.UploadCACertificateRequest(
+        region_id=REGION, cacertificate=certificate, **fields
+    )
+    return client.upload_cacertificate(request).body.cacertificate_id
+
+
+def test_certificates_used_by_a_listener_cannot_be_deleted(
+    client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    cert_id = upload(
+        client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+    ca_id = upload_ca(client, cert_pem(ec_certificate))
+    _https_listener(client, cert_id, ca_id)
+
+    server = models.DeleteServerCertificateRequest(
+        region_id=REGION, server_certificate_id=cert_id
+    )
+    ca = models.DeleteCACertificateRequest(region_id=REGION, cacertificate_id=ca_id)
+    error = refused(
+        lambda: client.delete_server_certificate(server),
+        "CertificateAndPrivateKeyIsRefered",
+    )
+    refused(
+        lambda: client.delete_cacertificate(ca), "CertificateAndPrivateKeyIsRefered"
+    )
+
+    assert "listener" in error.message
+    assert len(server_certificates(client)) == 1
+
+
+def ca_certificates(
+    client: Client, **fields: Any
+) -> list[models.DescribeCACertificatesResponseBodyCACertificatesCACertificate]:
+    request = models.DescribeCACertificatesRequest(region_id=REGION, **fields)
+    return client.describe_cacertificates(request).body.cacertificates.cacertificate
+
+
+def test_ca_certificate_upload_describe_rename_delete(
+    client: Client, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    authority = make_certificate(rsa_key, "Chat Client CA", names=())
+    request = models.UploadCACertificateRequest(
+        region_id=REGION,
+        cacertificate=cert_pem(authority),
+        cacertificate_name="clients",
+    )
+
+    uploaded = client.upload_cacertificate(request).body
+    client.set_cacertificate_name(
+        models.SetCACertificateNameRequest(
+            region_id=REGION,
+            cacertificate_id=uploaded.cacertificate_id,
+            cacertificate_name="client-ca",
+        )
+    )
+    listed = ca_certificates(client, cacertificate_id=uploaded.cacertificate_id)
+
+    assert uploaded.cacertificate_name == "clients"
+    assert uploaded.fingerprint == fingerprint(authority)
+    assert uploaded.common_name == "Chat Client CA"
+    assert (
+        uploaded.expire_time_stamp
+        == int(authority.not_valid_after_utc.timestamp()) * 1000
+    )
+    assert [(c.cacertificate_name, c.fingerprint, c.region_id) for c in listed] == [
+        ("client-ca", fingerprint(authority), REGION)
+    ]
+    client.delete_cacertificate(
+        models.DeleteCACertificateRequest(
+            region_id=REGION, cacertificate_id=uploaded.cacertificate_id
+        )
+    )
+    assert ca_certificates(client) == []
+
+
+def test_garbage_ca_certificate_and_unknown_id_are_refused(client: Client) -> None:
+    error = refused(lambda: upload_ca(client, "not a certificate"), "InvalidParameter")
+    assert "CACertificate format is error" in error.message
+
+    rename = models.SetCACertificateNameRequest(
+        region_id=REGION, cacertificate_id="nope-cn-hangzhou", cacertificate_name="x"
+    )
+    refused(
+        lambda: client.set_cacertificate_name(rename), "CACertificateId.NotFound", 404
+    )
+
+
+def test_server_and_ca_certificates_are_listed_apart(
+    slb_client: Client,
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key))
+    ca_id = upload_ca(slb_client, cert_pem(ec_certificate))
+
+    assert [c.cacertificate_id for c in ca_certificates(slb_client)] == [ca_id]
+    assert len(server_certificates(slb_client)) == 1
+
+
+def _key_fragments(pem: str) -> list[str]:
+    """Pieces of a key's base64 body, long enough never to appear by chance."""
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    return [body[start : start + 24] for start in range(0, len(body) - 24, 24)]
+
+
+def test_private_key_appears_in_no_answer_state_or_log(
+    slb_client: Client,
+    emulator: Any,
+    rsa_key: rsa.RSAPrivateKey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The emulator's own log, at every level; the SDK client's urllib3 logs
+    # whole request URLs at DEBUG, which is the caller's business.
+    caplog.set_level(logging.DEBUG, logger="slbsync")
+    private = key_pem(rsa_key)
+    certificate = cert_pem(make_certificate(rsa_key))
+
+    uploaded = upload(slb_client, certificate, private)
+    mismatch = make_certificate(ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(AlibabaCloudException) as refusal:
+        upload(slb_client, cert_pem(mismatch), private)
+    described = slb_client.describe_server_certificates(
+        models.DescribeServerCertificatesRequest(region_id=REGION)
+    ).body
+
+    seen = "\n".join(
+        [
+            json.dumps(uploaded.to_map()),
+            json.dumps(described.to_map()),
+            json.dumps(refusal.value.data),
+            json.dumps(emulator.control("GET", "state")),
+            "\n".join(
+                record.getMessage()
+                for record in caplog.records
+                if record.name.startswith("slbsync")
+            ),
+        ]
+    )
+    fragments = _key_fragments(private)
+    assert len(fragments) > 40
+    assert not [fragment for fragment in fragments if fragment in seen]
+    assert "PRIVATE KEY" not in seen
+
+
+def test_domain_extensions_answer_not_emulated(slb_client: Client) -> None:
+    request = models.DescribeDomainExtensionsRequest(
+        region_id=REGION, load_balancer_id="lb-x", listener_port=443
+    )
+
+    error = refused(
+        lambda: slb_client.describe_domain_extensions(request), "NotEmulated", 501
+    )
+
+    assert "DescribeDomainExtensions" in error.message
