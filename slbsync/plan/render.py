@@ -47,8 +47,7 @@ def render_text(
         for lb, changes in _by_load_balancer(part.changes):
             lines.extend(_load_balancer_block(lb, changes, paint))
         if not part.changes:
-            lines.append("No changes: the live state matches the spec.")
-        lines.append("")
+            lines += ["No changes: the live state matches the spec.", ""]
 
     lines.extend(_safety_lines(plan, max_removal, paint))
     lines.extend(_summary_lines(plan))
