@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from slbsync.emulator.actions.load_balancers import DEFAULT_RESOURCE_GROUP
 from slbsync.emulator.errors import InvalidParameter
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import acls as acl_state
@@ -19,7 +20,7 @@ from slbsync.emulator.state import tags as tag_state
 from slbsync.emulator.state.acls import AclRecord
 from slbsync.emulator.state.store import Store
 
-DEFAULT_RESOURCE_GROUP = "rg-acfmxazb4ph6aiy"
+RESOURCE_GROUP = r"rg-[\w-]{1,60}"
 TAG_TYPE = "acl"
 
 
@@ -68,7 +69,8 @@ def create_access_control_list(ctx: ActionContext) -> dict[str, Any]:
         acl_name=name,
         region_id=ctx.region_id,
         address_ip_version=version,
-        resource_group_id=params.str("ResourceGroupId") or DEFAULT_RESOURCE_GROUP,
+        resource_group_id=params.str("ResourceGroupId", pattern=RESOURCE_GROUP)
+        or DEFAULT_RESOURCE_GROUP,
         create_time=ctx.now,
     )
     acl_state.acls(ctx.store)[record.acl_id] = record

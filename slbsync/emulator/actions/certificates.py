@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from slbsync.emulator.actions.load_balancers import DEFAULT_RESOURCE_GROUP
 from slbsync.emulator.errors import ApiError, InvalidParameter, NotEmulated
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import certificates as cert_state
@@ -24,7 +25,7 @@ from slbsync.emulator.state import tags as tag_state
 from slbsync.emulator.state.certificates import CertificateRecord, ParsedCertificate
 from slbsync.emulator.state.store import Store
 
-DEFAULT_RESOURCE_GROUP = "rg-acfmxazb4ph6aiy"
+RESOURCE_GROUP = r"rg-[\w-]{1,60}"
 TAG_TYPE = "certificate"
 _ALICLOUD_CERTIFICATE = (
     "AliCloudCertificateId",
@@ -57,7 +58,8 @@ def _new_record(
         certificate_id=cert_state.new_certificate_id(ctx.store, ctx.region_id),
         name=name,
         region_id=ctx.region_id,
-        resource_group_id=ctx.params.str("ResourceGroupId") or DEFAULT_RESOURCE_GROUP,
+        resource_group_id=ctx.params.str("ResourceGroupId", pattern=RESOURCE_GROUP)
+        or DEFAULT_RESOURCE_GROUP,
         fingerprint=parsed.fingerprint,
         common_name=parsed.common_name,
         expire_time=parsed.expire_time,
