@@ -83,3 +83,47 @@ def make_tcp_listener(client: Any, lb_id: str, port: int = 80, **fields: Any) ->
 def on_listener(client: Any, action: str, lb_id: str, port: int, **fields: Any) -> Any:
     """Start, stop or delete (or any call keyed by load balancer and port)."""
     return call(client, action, load_balancer_id=lb_id, listener_port=port, **fields)
+
+
+def self_signed_pem(common_name: str = "chat.example.com") -> tuple[str, str]:
+    """A certificate and its key (EC P-256, quick to make) as PEM text."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_text = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key_text = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return cert_text, key_text
+
+
+def upload_server_certificate(client: Any) -> str:
+    cert_text, key_text = self_signed_pem()
+    body = call(
+        client,
+        "UploadServerCertificate",
+        region_id="cn-hangzhou",
+        server_certificate=cert_text,
+        private_key=key_text,
+        server_certificate_name="chat",
+    )
+    return str(body.server_certificate_id)
