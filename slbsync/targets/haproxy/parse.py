@@ -1,0 +1,239 @@
+"""Read the owned file back into load balancers, in the spec's vocabulary.
+
+The parser knows the directives ``render`` writes. A directive it does not
+know (a hand edit) is reported in ``OwnedConfig.unknown``: the next apply
+would drop it, so the target logs it as a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Server,
+    ServerGroup,
+    ServerType,
+    XForwardedFor,
+)
+from slbsync.targets.haproxy.mapping import (
+    http_codes_of,
+    scheduler_of,
+    split_backend_name,
+    split_frontend_name,
+)
+from slbsync.targets.haproxy.render import MARK
+
+
+@dataclass
+class _Section:
+    kind: str
+    name: str
+    line: int
+    directives: list[tuple[int, list[str]]] = field(default_factory=list)
+    marks: dict[str, str] = field(default_factory=dict)
+
+    def first(self, keyword: str) -> list[str] | None:
+        return next(
+            (words for _, words in self.directives if words[0] == keyword), None
+        )
+
+    def all(self, keyword: str) -> list[list[str]]:
+        return [words for _, words in self.directives if words[0] == keyword]
+
+
+@dataclass(frozen=True)
+class OwnedConfig:
+    """What the owned file holds."""
+
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    hard_stop_after: int | None = None
+    unknown: tuple[str, ...] = ()  # "line N: directive" slbsync did not write
+
+
+_KNOWN = {
+    "global": {"server-state-file", "hard-stop-after"},
+    "defaults": {"timeout", "load-server-state-from-file"},
+    "frontend": {"mode", "bind", "timeout", "option", "default_backend", "description"},
+    "backend": {
+        "mode",
+        "balance",
+        "hash-type",
+        "option",
+        "http-check",
+        "timeout",
+        "default-server",
+        "server",
+    },
+}
+
+
+def parse_owned(text: str, target: str) -> OwnedConfig:
+    """The load balancers in ``text``, named for ``target``."""
+    sections = _sections(text)
+    unknown = [
+        f"line {number}: {' '.join(words)}"
+        for section in sections
+        for number, words in section.directives
+        if words[0] not in _KNOWN.get(section.kind, set())
+    ]
+    backends = {s.name: s for s in sections if s.kind == "backend"}
+    frontends = [s for s in sections if s.kind == "frontend"]
+    groups: dict[str, list[ServerGroup]] = {}
+    order: list[str] = []
+    for section in backends.values():
+        parsed = split_backend_name(section.name)
+        if parsed is None:
+            unknown.append(f"line {section.line}: backend {section.name}")
+            continue
+        lb_name, group_name = parsed
+        groups.setdefault(lb_name, []).append(_group(group_name, section))
+        order.append(lb_name)
+    listeners: dict[str, list[Listener]] = {}
+    for section in frontends:
+        parsed_fe = split_frontend_name(section.name)
+        if parsed_fe is None:
+            unknown.append(f"line {section.line}: frontend {section.name}")
+            continue
+        lb_name = parsed_fe[0]
+        listener = _listener(parsed_fe[1], parsed_fe[2], section, backends)
+        listeners.setdefault(lb_name, []).append(listener)
+        order.append(lb_name)
+    load_balancers = tuple(
+        LoadBalancer(
+            name=name,
+            target=target,
+            server_groups=tuple(groups.get(name, ())),
+            listeners=tuple(listeners.get(name, ())),
+        )
+        for name in dict.fromkeys(order)
+    )
+    return OwnedConfig(load_balancers, _hard_stop_after(sections), tuple(unknown))
+
+
+def _sections(text: str) -> list[_Section]:
+    sections: list[_Section] = []
+    current: _Section | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            body = line.lstrip("#").strip()
+            if current is not None and body.startswith(MARK):
+                for pair in body.removeprefix(MARK).split():
+                    key, _, value = pair.partition("=")
+                    current.marks[key] = value
+            continue
+        words = line.split()
+        if not raw[0].isspace() and (words[0] in _KNOWN or words[0] == "listen"):
+            name = words[1] if len(words) > 1 else ""
+            current = _Section(words[0], name, number)
+            sections.append(current)
+        elif current is not None:
+            current.directives.append((number, words))
+    return sections
+
+
+def _hard_stop_after(sections: list[_Section]) -> int | None:
+    for section in sections:
+        words = section.first("hard-stop-after") if section.kind == "global" else None
+        if words and len(words) > 1 and words[1].endswith("s"):
+            return int(words[1].removesuffix("s"))
+    return None
+
+
+def _seconds(words: list[str] | None) -> int | None:
+    if not words:
+        return None
+    return int(words[-1].removesuffix("s"))
+
+
+def _timeout(section: _Section, which: str) -> int | None:
+    for words in section.all("timeout"):
+        if len(words) > 2 and words[1] == which:
+            return _seconds(words)
+    return None
+
+
+def _group(name: str, section: _Section) -> ServerGroup:
+    servers = []
+    for words in section.all("server"):
+        address, _, port = words[2].rpartition(":")
+        weight = int(words[words.index("weight") + 1]) if "weight" in words else 1
+        servers.append(
+            Server(port=int(port), address=address, weight=weight, type=ServerType.IP)
+        )
+    return ServerGroup(name=name, servers=tuple(servers))
+
+
+def _listener(
+    protocol: str, port: int, section: _Section, backends: dict[str, _Section]
+) -> Listener:
+    backend_words = section.first("default_backend")
+    backend = backends.get(backend_words[1]) if backend_words else None
+    group = split_backend_name(backend_words[1]) if backend_words else None
+    drain = section.marks.get("connection_drain")
+    description = section.first("description")
+    is_http = protocol == str(Protocol.HTTP)
+    listener = Listener(
+        protocol=Protocol(protocol),
+        port=port,
+        server_group=group[1] if group else None,
+        description=" ".join(description[1:]) if description else None,
+        connection_drain=int(drain) if drain else None,
+        established_timeout=None if is_http else _timeout(section, "client"),
+        idle_timeout=_timeout(section, "http-keep-alive"),
+        request_timeout=_timeout(section, "http-request"),
+        x_forwarded_for=XForwardedFor()
+        if ["option", "forwardfor"] in [words[:2] for words in section.all("option")]
+        else None,
+    )
+    if backend is None:
+        return listener
+    balance = backend.first("balance")
+    scheduler = scheduler_of(
+        " ".join(balance[1:]) if balance else "roundrobin",
+        backend.marks.get("scheduler"),
+    )
+    return replace(listener, scheduler=scheduler, health_check=_check(backend))
+
+
+def _check(backend: _Section) -> HealthCheck:
+    servers = backend.all("server")
+    defaults = backend.first("default-server")
+    if not defaults or (servers and not all("check" in s for s in servers)):
+        return HealthCheck(enabled=False)
+    params = dict(zip(defaults[1::2], defaults[2::2], strict=False))
+    check = HealthCheck(
+        enabled=True,
+        type="tcp",
+        interval=int(params["inter"].removesuffix("s")),
+        timeout=_timeout(backend, "check") or HealthCheck().timeout,
+        healthy_threshold=int(params["rise"]),
+        unhealthy_threshold=int(params["fall"]),
+        port=int(params["port"]) if "port" in params else None,
+    )
+    if ["option", "httpchk"] not in [words[:2] for words in backend.all("option")]:
+        return check
+    send: list[str] = []
+    sent: dict[str, str] = {}
+    codes = None
+    for words in backend.all("http-check"):
+        if words[1] == "send":
+            sent = dict(zip(words[2::2], words[3::2], strict=False))
+            send = words
+        elif words[1] == "expect" and len(words) > 3:
+            codes = http_codes_of(words[3])
+    domain = send[send.index("Host") + 1] if "Host" in send else None
+    return replace(
+        check,
+        type="http",
+        method=sent.get("meth", "GET"),
+        path=sent.get("uri", "/"),
+        domain=domain,
+        http_codes=codes or ("http_2xx",),
+    )

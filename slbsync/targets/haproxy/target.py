@@ -1,0 +1,427 @@
+"""The ``haproxy`` target: one owned file plus HAProxy's runtime API.
+
+A run works on a model of the owned file (load balancers in the spec's
+vocabulary), read from the file and the runtime state on the first change.
+Runtime changes (add a server, set a weight, drain and delete a server)
+happen at once over the stats socket, so a node joins or leaves without a
+reload; every change also updates the model. ``commit`` then finishes the
+drains, renders the model, checks it with ``haproxy -c``, swaps it in
+atomically and, only when the structure changed, reloads through the
+master socket and confirms the reload. A rejected file never goes live;
+a failed reload puts the previous file back and reloads again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from slbsync.diff.changes import Change, ChangeOp, ResourceKind
+from slbsync.diff.differences import Difference
+from slbsync.errors import ConfigRejectedError, TargetError
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Server,
+    ServerGroup,
+    Spec,
+)
+from slbsync.targets.base import ChangeOutcome, LiveLoadBalancer, LiveState, Target
+from slbsync.targets.haproxy import changes as plan
+from slbsync.targets.haproxy.codec import from_plain
+from slbsync.targets.haproxy.mapping import server_endpoint
+from slbsync.targets.haproxy.normalise import normalise_load_balancer
+from slbsync.targets.haproxy.options import (
+    DEFAULT_HARD_STOP_AFTER,
+    parse_options,
+)
+from slbsync.targets.haproxy.read import LiveView, read_live
+from slbsync.targets.haproxy.reload import (
+    ReloadFailedError,
+    check_config,
+    reload_and_confirm,
+    restore_previous,
+    swap_in,
+    write_atomically,
+)
+from slbsync.targets.haproxy.render import check_parameters, render
+from slbsync.targets.haproxy.runtime_api import (
+    MasterApi,
+    RuntimeApi,
+    RuntimeApiError,
+    SocketUnreachableError,
+)
+from slbsync.targets.haproxy.validate import validate_spec
+
+log = logging.getLogger(__name__)
+
+_CLOUD_ONLY_FIELDS = frozenset(
+    {
+        "address_type",
+        "address_ip_version",
+        "vswitch_id",
+        "vpc_id",
+        "instance_charge_type",
+        "spec",
+        "internet_charge_type",
+        "bandwidth",
+        "deletion_protection",
+        "modification_protection",
+        "modification_protection_reason",
+        "resource_group_id",
+        "master_zone_id",
+        "slave_zone_id",
+        "tags",
+    }
+)
+
+
+@dataclass
+class _Drain:
+    """A server being removed: draining until its sessions end or time is up."""
+
+    backend: str
+    server: str
+    deadline: float
+
+
+class HaproxyTarget(Target):
+    type_name: ClassVar[str] = "haproxy"
+
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        self.options, self._option_problems = parse_options(spec)
+        self.runtime = RuntimeApi(self.options.runtime_socket)
+        self.master = MasterApi(self.options.master_socket)
+        self._model: dict[str, LoadBalancer] | None = None
+        self._view: LiveView | None = None
+        self._structure_changed = False
+        self._dirty = False
+        self._drains: list[_Drain] = []
+        self.last_reload: Any = None  # the ProcessTable after the last reload
+        # The apply runner works on load balancers in parallel; they share
+        # one model and one file.
+        self._lock = threading.RLock()
+
+    # -- validation and normalisation -------------------------------------
+
+    def validate(self, spec: Spec) -> list[str]:
+        where = f"{self.spec.location} " if self.spec.location else ""
+        problems = [
+            f"{where}targets.{self.name}.{item}" for item in self._option_problems
+        ]
+        return problems + validate_spec(spec, self.name)
+
+    def normalise(self, lb: LoadBalancer) -> LoadBalancer:
+        return normalise_load_balancer(lb)
+
+    def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
+        if kind == ResourceKind.LOAD_BALANCER:
+            return _CLOUD_ONLY_FIELDS
+        if kind == ResourceKind.SERVERS:
+            return frozenset({"description", "type"})
+        if kind == ResourceKind.LISTENER:
+            return frozenset({"backend_port", "bandwidth"})
+        if kind == ResourceKind.SERVER_GROUP:
+            return frozenset({"tags"})
+        return frozenset()
+
+    def changes_for(
+        self, differences: Sequence[Difference], live: LiveState
+    ) -> list[Change]:
+        return plan.changes_for(differences, live)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "target": self.name,
+            "type": self.type_name,
+            "config_path": str(self.options.config_path),
+            "runtime_socket": str(self.options.runtime_socket),
+        }
+
+    # -- reading ------------------------------------------------------------
+
+    def read_live_state(self, spec: Spec) -> LiveState:
+        view = read_live(self.name, self.options, self.runtime)
+        load_balancers = tuple(
+            LiveLoadBalancer(
+                spec=lb,
+                id=lb.name,
+                owned=True,
+                running=tuple(listener.key for listener in lb.listeners),
+            )
+            for lb in view.load_balancers
+        )
+        return LiveState(self.name, load_balancers, reads=view.reads)
+
+    def _load(self) -> dict[str, LoadBalancer]:
+        if self._model is None:
+            self._view = read_live(self.name, self.options, self.runtime)
+            self._model = {lb.name: lb for lb in self._view.load_balancers}
+        return self._model
+
+    @property
+    def _runtime_up(self) -> bool:
+        return bool(self._view and self._view.runtime_reachable)
+
+    # -- applying -----------------------------------------------------------
+
+    def apply_change(self, change: Change) -> ChangeOutcome:
+        with self._lock:
+            return self._apply(change)
+
+    def _apply(self, change: Change) -> ChangeOutcome:
+        model = self._load()
+        kind = change.address.kind
+        lb_name = change.address.load_balancer
+        log.info("haproxy: apply change=%s", change.summary)
+        if kind == ResourceKind.SERVERS:
+            return self._apply_server(change, model)
+        self._structure_changed = self._dirty = True
+        if kind == ResourceKind.LOAD_BALANCER:
+            if change.op == ChangeOp.DELETE:
+                model.pop(lb_name, None)
+            else:
+                model.setdefault(lb_name, LoadBalancer(name=lb_name, target=self.name))
+        elif kind == ResourceKind.SERVER_GROUP:
+            lb = self._lb(model, lb_name)
+            groups = [g for g in lb.server_groups if g.name != change.address.name]
+            if change.op != ChangeOp.DELETE:
+                groups.append(from_plain(ServerGroup, change.get("group")))
+            model[lb_name] = replace(lb, server_groups=tuple(groups))
+        elif kind == ResourceKind.LISTENER:
+            model[lb_name] = self._with_listener(self._lb(model, lb_name), change)
+        else:
+            raise TargetError(f"target {self.name}: cannot apply {change.summary}")
+        return ChangeOutcome(change, note="rendered on commit")
+
+    def _lb(self, model: dict[str, LoadBalancer], name: str) -> LoadBalancer:
+        return model.setdefault(name, LoadBalancer(name=name, target=self.name))
+
+    def _with_listener(self, lb: LoadBalancer, change: Change) -> LoadBalancer:
+        if change.op == ChangeOp.DELETE:
+            protocol, port = change.get("key")
+            key = (protocol, port)
+            wanted = None
+        else:
+            wanted = from_plain(Listener, change.get("listener"))
+            key = wanted.key
+        listeners = [item for item in lb.listeners if item.key != key]
+        if wanted is not None:
+            # A protocol change on the same port replaces the old frontend.
+            listeners = [item for item in listeners if item.port != wanted.port]
+            listeners.append(wanted)
+        listeners.sort(key=lambda item: (item.port, item.key))
+        return replace(lb, listeners=tuple(listeners))
+
+    def _apply_server(
+        self, change: Change, model: dict[str, LoadBalancer]
+    ) -> ChangeOutcome:
+        lb_name = change.address.load_balancer
+        group_name: str = change.get("group")
+        server = from_plain(Server, change.get("server"))
+        lb = self._lb(model, lb_name)
+        group = lb.server_group(group_name) or ServerGroup(name=group_name)
+        others = tuple(s for s in group.servers if s.key != server.key)
+        servers = others if change.op == ChangeOp.DELETE else (*others, server)
+        group = replace(group, servers=servers)
+        groups = [g for g in lb.server_groups if g.name != group_name] + [group]
+        model[lb_name] = replace(lb, server_groups=tuple(groups))
+        self._dirty = True
+
+        backend: str = change.get("backend")
+        if not self._runtime_up or backend not in self._view_backends():
+            # Nothing running serves this backend yet: the file carries it.
+            self._structure_changed = True
+            return ChangeOutcome(change, note="HAProxy is not serving it; file only")
+        name: str = change.get("name")
+        check = change.get("health_check")
+        if change.op == ChangeOp.CREATE:
+            health = from_plain(HealthCheck, check) if check else None
+            self._add_server(backend, name, server, health)
+            note = "added; takes traffic once its health check passes"
+        elif change.op == ChangeOp.UPDATE:
+            commands = [f"set server {backend}/{name} weight {server.weight}"]
+            commands.append(f"set server {backend}/{name} state ready")
+            self.runtime.run_ok(*commands)
+            note = f"weight {server.weight}"
+        else:
+            try:
+                self.runtime.set_state(backend, name, "drain")
+            except RuntimeApiError as err:
+                if "No such server" not in err.reply:
+                    raise
+                return ChangeOutcome(change, note="not running; removed from file")
+            seconds = self._drain_seconds(change.get("connection_drain"))
+            self._drains.append(_Drain(backend, name, self.clock() + seconds))
+            note = f"draining for up to {seconds}s, deleted on commit"
+        return ChangeOutcome(change, note=note)
+
+    def _view_backends(self) -> frozenset[str]:
+        return self._view.live_backends if self._view else frozenset()
+
+    def _add_server(
+        self, backend: str, name: str, server: Server, check: HealthCheck | None
+    ) -> None:
+        """Register a server so that it takes traffic only once it is healthy."""
+        arguments = [f"weight {server.weight}"]
+        if check and check.enabled:
+            arguments += ["check", *check_parameters(check)]
+        target = f"{backend}/{name}"
+        try:
+            self.runtime.add_server(backend, name, server_endpoint(server), arguments)
+        except RuntimeApiError as err:
+            if "Already exists" not in err.reply:
+                raise
+            # Left behind by an earlier run (e.g. kept in maintenance).
+            self.runtime.run_ok(
+                f"set server {target} weight {server.weight}",
+                f"set server {target} state ready",
+            )
+            return
+        if check and check.enabled:
+            # One connection, in this order: checks run, the server leaves
+            # maintenance marked down, and rise passing checks bring it up.
+            self.runtime.run_ok(
+                f"enable health {target}",
+                f"enable server {target}",
+                f"set server {target} health down",
+            )
+        else:
+            self.runtime.run_ok(f"enable server {target}")
+
+    def _drain_seconds(self, connection_drain: int | None) -> int:
+        if self.options.drain_timeout is not None:
+            return self.options.drain_timeout
+        return connection_drain or self._hard_stop_after()
+
+    def _hard_stop_after(self) -> int:
+        if self.options.hard_stop_after is not None:
+            return self.options.hard_stop_after
+        drains = [
+            listener.connection_drain or 0
+            for lb in (self._model or {}).values()
+            for listener in lb.listeners
+        ]
+        return max(drains, default=0) or DEFAULT_HARD_STOP_AFTER
+
+    # -- committing ---------------------------------------------------------
+
+    def commit(self) -> None:
+        """Finish drains, then render, check, swap and (if needed) reload."""
+        if self._drains:
+            self._finish_drains()
+        if not self._dirty or self._model is None:
+            return
+        text = render(
+            self.name, list(self._model.values()), self.options, self._hard_stop_after()
+        )
+        self._put_live(text, reload=self._structure_changed)
+        self._dirty = self._structure_changed = False
+
+    def _finish_drains(self) -> None:
+        """Wait for drained servers to go idle, then maint, cut if due, delete."""
+        pending = list(self._drains)
+        self._drains.clear()
+        while pending:
+            still = []
+            for drain in pending:
+                sessions = self.runtime.current_sessions(drain.backend)
+                if sessions.get(drain.server, 0) and self.clock() < drain.deadline:
+                    still.append(drain)
+                else:
+                    self._delete_drained(drain, sessions.get(drain.server, 0))
+            pending = still
+            if pending:
+                self.sleep(0.1)
+
+    def _delete_drained(self, drain: _Drain, sessions: int) -> None:
+        self.runtime.set_state(drain.backend, drain.server, "maint")
+        target = f"{drain.backend}/{drain.server}"
+        if sessions and not self.options.cut_after_drain:
+            log.warning(
+                "haproxy: server=%s keeps %d sessions after its drain; left in "
+                "maintenance (cut_after_drain is off)",
+                target,
+                sessions,
+            )
+            return
+        if sessions:
+            log.info("haproxy: drain over server=%s cutting=%d", target, sessions)
+            self.runtime.shutdown_sessions(drain.backend, drain.server)
+        self._delete_server(drain)
+
+    def _delete_server(self, drain: _Drain) -> None:
+        # Cut sessions take a moment to detach from the server.
+        for _ in range(50):
+            try:
+                self.runtime.delete_server(drain.backend, drain.server)
+                return
+            except RuntimeApiError as err:
+                if "still has connections" not in err.reply:
+                    raise
+                self.sleep(0.05)
+        self.runtime.delete_server(drain.backend, drain.server)
+
+    def _put_live(self, text: str, *, reload: bool) -> None:
+        options = self.options
+        current = (
+            options.config_path.read_text() if options.config_path.exists() else ""
+        )
+        if text == current and not reload:
+            return
+        pending = options.pending_config_path
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        pending.write_text(text)
+        check_config(options, pending)
+        self._save_server_state()
+        swap_in(options, pending)
+        log.info("haproxy: wrote %s reload=%s", options.config_path, reload)
+        if reload:
+            self._reload_or_roll_back()
+
+    def _save_server_state(self) -> None:
+        """Keep the server-state file current, so a reload keeps runtime state."""
+        try:
+            state = self.runtime.state_file_text()
+        except SocketUnreachableError:
+            return
+        self.options.state_file.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.options.state_file, state)
+
+    def _reload_or_roll_back(self) -> None:
+        if not self.master.is_reachable():
+            log.warning(
+                "haproxy: master socket %s does not answer; %s takes effect when "
+                "HAProxy starts",
+                self.options.master_socket,
+                self.options.config_path,
+            )
+            return
+        try:
+            self.last_reload = reload_and_confirm(
+                self.master, self.options.reload_timeout, self.sleep, self.clock
+            )
+        except (ReloadFailedError, RuntimeApiError) as err:
+            restored = restore_previous(self.options)
+            if restored:
+                self.last_reload = reload_and_confirm(
+                    self.master, self.options.reload_timeout, self.sleep, self.clock
+                )
+            outcome = (
+                "the previous file was put back and reloaded"
+                if restored
+                else "there was no previous file to put back"
+            )
+            raise ConfigRejectedError(
+                f"target {self.name}: {err}; {outcome}, so HAProxy serves the "
+                "configuration it had before this run"
+            ) from err

@@ -1,0 +1,203 @@
+"""What a spec may ask of a haproxy target, checked before anything runs.
+
+Each problem reads ``<file:line:col> <field path>: <message>`` and says what
+to do instead. Everything HAProxy 2.6 cannot do, or slbsync does not render
+for it yet, is refused here rather than dropped quietly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from slbsync.spec.model import (
+    Listener,
+    LoadBalancer,
+    Location,
+    Membership,
+    Protocol,
+    Scheduler,
+    Server,
+    Spec,
+)
+from slbsync.targets.haproxy.mapping import MAX_WEIGHT, NAME_PATTERN
+from slbsync.targets.haproxy.normalise import normalise_listener
+
+NATIVE_BALANCE = re.compile(
+    r"^[a-z][a-z0-9_-]*(\([A-Za-z0-9_-]+\))?( [A-Za-z0-9_-]+)*$"
+)
+
+# Listener knobs the haproxy target does not render: field -> why / what to do.
+UNSUPPORTED_LISTENER_FIELDS = {
+    "acl": "access control lists are not rendered for HAProxy yet; "
+    "filter in your own frontend or use the alibaba-slb target",
+    "persistence_timeout": "source persistence is not rendered for HAProxy yet; "
+    "use scheduler: source_hash to keep a client on one server",
+    "proxy_protocol": "the PROXY protocol towards servers is not rendered yet",
+    "sticky_session": "cookie stickiness is not rendered for HAProxy yet",
+    "gzip": "compression is not rendered for HAProxy yet",
+    "redirect_to_port": "HTTP to HTTPS redirects are not rendered for HAProxy yet",
+    "rules": "forwarding rules are not rendered for HAProxy yet",
+    "certificate": "HTTPS listeners are not rendered for HAProxy yet",
+    "ca_certificate": "HTTPS listeners are not rendered for HAProxy yet",
+    "http2": "HTTPS listeners are not rendered for HAProxy yet",
+    "tls_cipher_policy": "HTTPS listeners are not rendered for HAProxy yet",
+    "bandwidth": "HAProxy has no per-listener bandwidth cap; remove bandwidth",
+}
+_DEFAULT_LISTENER = Listener(protocol=Protocol.TCP, port=1)
+
+
+def validate_spec(spec: Spec, target: str) -> list[str]:
+    """Every problem with the load balancers ``spec`` aims at ``target``."""
+    problems: list[str] = []
+    for lb in spec.load_balancers_on(target):
+        problems += list(_load_balancer(lb))
+    return problems
+
+
+def _at(location: Location | None, path: str, message: str) -> str:
+    return f"{location} {path}: {message}" if location else f"{path}: {message}"
+
+
+def _load_balancer(lb: LoadBalancer) -> Iterator[str]:
+    path = f"load_balancers.{lb.name}"
+    if not NAME_PATTERN.match(lb.name):
+        yield _at(lb.location, path, _bad_name(lb.name))
+    for group in lb.server_groups:
+        group_path = f"{path}.server_groups.{group.name}"
+        if not NAME_PATTERN.match(group.name):
+            yield _at(group.location, group_path, _bad_name(group.name))
+        if group.membership == Membership.DISCOVERED:
+            yield _at(
+                group.location,
+                f"{group_path}.membership",
+                "discovered membership finds cloud instances by tag; a haproxy "
+                "target needs addresses: list the servers, or use external and "
+                "slbsync register",
+            )
+        for index, server in enumerate(group.servers):
+            yield from _server(server, f"{group_path}.servers[{index}]")
+    for index, listener in enumerate(lb.listeners):
+        yield from _listener(lb, listener, f"{path}.listeners[{index}]")
+    yield from _shared_groups(lb, path)
+
+
+def _bad_name(name: str) -> str:
+    return (
+        f'"{name}" cannot name an HAProxy section; use letters, digits, '
+        "'.', '_' and '-', starting with a letter or digit"
+    )
+
+
+def _server(server: Server, path: str) -> Iterator[str]:
+    address = server.address
+    location = server.location
+    if not address:
+        yield _at(
+            location,
+            path,
+            f"server {server.id or ''} has no address; a haproxy target "
+            "reaches servers by IP address: give address",
+        )
+    else:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            yield _at(
+                location,
+                f"{path}.address",
+                f'"{address}" is not an IP address; HAProxy\'s runtime API adds '
+                "servers by IP only, so resolve the name first",
+            )
+    weight = server.weight
+    if not 0 <= weight <= MAX_WEIGHT:
+        yield _at(location, f"{path}.weight", f"{weight} is not between 0 and 100")
+
+
+def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
+    where = listener.location
+    if listener.protocol == Protocol.UDP:
+        yield _at(
+            where,
+            f"{path}.protocol",
+            "HAProxy 2.6 cannot balance UDP; serve this listener with an nginx "
+            "(stream) or alibaba-slb target",
+        )
+    if listener.protocol == Protocol.HTTPS:
+        yield _at(
+            where,
+            f"{path}.protocol",
+            "HTTPS listeners are not rendered for HAProxy yet; terminate TLS in "
+            "your own frontend or use a tcp listener",
+        )
+    if not listener.server_group:
+        yield _at(where, path, "a haproxy listener needs a server_group to send to")
+    elif lb.server_group(listener.server_group) is None:
+        yield _at(
+            where,
+            f"{path}.server_group",
+            f'"{listener.server_group}" is not a server group of {lb.name}',
+        )
+    scheduler = str(listener.scheduler)
+    if scheduler not in set(Scheduler) and not NATIVE_BALANCE.match(scheduler):
+        yield _at(
+            where,
+            f"{path}.scheduler",
+            f'"{scheduler}" is not a scheduler; use round_robin, '
+            "weighted_round_robin, least_connections, source_hash or an "
+            "HAProxy balance algorithm",
+        )
+    check = listener.health_check
+    if check.enabled and check.type not in ("tcp", "http"):
+        yield _at(
+            where,
+            f"{path}.health_check.type",
+            f'HAProxy checks servers over tcp or http, not "{check.type}"',
+        )
+    yield from _unsupported(listener, path)
+
+
+def _unsupported(listener: Listener, path: str) -> Iterator[str]:
+    for field, why in UNSUPPORTED_LISTENER_FIELDS.items():
+        value = getattr(listener, field)
+        if value not in (getattr(_DEFAULT_LISTENER, field), None, ()):
+            yield _at(listener.location, f"{path}.{field}", why)
+    xff = listener.x_forwarded_for
+    if (
+        xff
+        and xff.enabled
+        and any((xff.slb_ip, xff.slb_id, xff.proto, xff.slb_port, xff.client_src_port))
+    ):
+        yield _at(
+            listener.location,
+            f"{path}.x_forwarded_for",
+            "HAProxy adds X-Forwarded-For only; turn the SLB-specific headers off",
+        )
+
+
+def _shared_groups(lb: LoadBalancer, path: str) -> Iterator[str]:
+    """Listeners sharing a group must agree: HAProxy sets these per backend."""
+    seen: dict[str, Listener] = {}
+    for listener in lb.listeners:
+        if not listener.server_group:
+            continue
+        first = seen.setdefault(listener.server_group, listener)
+        if first is listener:
+            continue
+        a, b = normalise_listener(first), normalise_listener(listener)
+        mode_a = a.protocol == Protocol.HTTP
+        mode_b = b.protocol == Protocol.HTTP
+        for what, differs in (
+            ("mode (tcp or http)", mode_a != mode_b),
+            ("scheduler", a.scheduler != b.scheduler),
+            ("health_check", a.health_check != b.health_check),
+        ):
+            if differs:
+                yield _at(
+                    listener.location,
+                    f"{path}.listeners",
+                    f"{first.label} and {listener.label} share server group "
+                    f"{listener.server_group} but not its {what}; HAProxy sets "
+                    "that per backend: make them agree or use two groups",
+                )

@@ -1,0 +1,129 @@
+"""Traffic through a real HAProxy follows the spec slbsync applied."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Server,
+    ServerGroup,
+)
+from tests.backends import (
+    Backend,
+    free_port,
+    http_get,
+    start_http_backend,
+    start_tcp_backend,
+)
+from tests.targets.haproxy.conftest import (
+    RunningHaproxy,
+    apply,
+    connect,
+    greeting,
+    spec_for,
+)
+
+NO_CHECK = HealthCheck(enabled=False)
+
+
+def chat_lb(
+    port: int,
+    backends: list[Backend],
+    *,
+    protocol: Protocol = Protocol.TCP,
+    scheduler: str = "weighted_round_robin",
+    weights: list[int] | None = None,
+    check: HealthCheck = NO_CHECK,
+) -> LoadBalancer:
+    weights = weights or [100] * len(backends)
+    servers = tuple(
+        Server(port=b.port, address="127.0.0.1", weight=w)
+        for b, w in zip(backends, weights, strict=True)
+    )
+    return LoadBalancer(
+        name="chat",
+        target="edge",
+        server_groups=(ServerGroup(name="nodes", servers=servers),),
+        listeners=(
+            Listener(
+                protocol=protocol,
+                port=port,
+                server_group="nodes",
+                scheduler=scheduler,
+                health_check=check,
+            ),
+        ),
+    )
+
+
+@pytest.fixture
+def http_backends() -> Iterator[list[Backend]]:
+    backends = [start_http_backend(f"b{i}") for i in (1, 2, 3)]
+    yield backends
+    for backend in backends:
+        backend.stop()
+
+
+@pytest.fixture
+def tcp_backends() -> Iterator[list[Backend]]:
+    backends = [start_tcp_backend(f"t{i}") for i in (1, 2, 3)]
+    yield backends
+    for backend in backends:
+        backend.stop()
+
+
+def test_round_robin_splits_by_weight(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    target = haproxy.target()
+    port = free_port()
+    lb = chat_lb(port, http_backends, protocol=Protocol.HTTP, weights=[50, 30, 20])
+    apply(spec_for(target.spec, lb), target)
+
+    counts = Counter(http_get(port) for _ in range(100))
+
+    assert counts == {"b1": 50, "b2": 30, "b3": 20}
+
+
+def test_least_connections_favours_the_idle_server(
+    haproxy: RunningHaproxy, tcp_backends: list[Backend]
+) -> None:
+    target = haproxy.target()
+    port = free_port()
+    first, second, joining = tcp_backends
+    lb = chat_lb(port, [first, second], scheduler="least_connections")
+    apply(spec_for(target.spec, lb), target)
+    held = [connect(port) for _ in range(4)]
+    assert Counter(greeting(client) for client in held) == {"t1": 2, "t2": 2}
+
+    # A node joins: the next connections go to it until it catches up.
+    lb = chat_lb(port, tcp_backends, scheduler="least_connections")
+    apply(spec_for(target.spec, lb), haproxy.target())
+    new = [connect(port) for _ in range(2)]
+
+    assert [greeting(client) for client in new] == ["t3", "t3"]
+    assert joining.active_connections == 2
+    for client in held + new:
+        client.close()
+
+
+def test_source_hash_keeps_each_client_on_one_server(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    target = haproxy.target()
+    port = free_port()
+    lb = chat_lb(port, http_backends, protocol=Protocol.HTTP, scheduler="source_hash")
+    apply(spec_for(target.spec, lb), target)
+    clients = [f"127.0.0.{n}" for n in range(2, 22)]
+
+    seen = {c: {http_get(port, source=c) for _ in range(3)} for c in clients}
+
+    assert all(len(servers) == 1 for servers in seen.values()), seen
+    assert len(set().union(*seen.values())) >= 2, "20 clients all hashed to one server"
