@@ -20,6 +20,7 @@ from slbsync.errors import SlbsyncError
 # Each module defines ``register(app)``; add a command by adding its module.
 COMMAND_MODULES = [
     "slbsync.cli.emulator",
+    "slbsync.cli.validate",
 ]
 
 app = typer.Typer(
