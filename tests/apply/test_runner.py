@@ -1,0 +1,119 @@
+import pytest
+
+from slbsync.apply.report import Outcome
+from slbsync.apply.runner import PlanRunner, split_by_load_balancer
+from slbsync.errors import ApplyError
+from slbsync.plan.make import make_plan
+from slbsync.spec.model import Acl, AclBinding, AclEntry, Listener, Protocol
+from tests.apply.test_retry import FakeClock
+from tests.fakes import FakeRejectedError, FakeTarget, make_lb, make_spec
+
+
+def _run(target, spec, **kw):
+    clock = FakeClock()
+    plan = make_plan(spec, [target], prune=kw.pop("prune", False))
+    runner = PlanRunner({"fake": target}, sleep=clock.sleep, clock=clock, **kw)
+    return plan, runner.run(plan)
+
+
+def test_apply_then_plan_is_empty_and_commits():
+    target = FakeTarget()
+    spec = make_spec(make_lb("a", servers=5), make_lb("b"), make_lb("c"))
+
+    _, report = _run(target, spec)
+
+    assert report.failures == []
+    assert target.commits == 1
+    assert make_plan(spec, [target]).is_empty
+
+
+def test_failure_stops_its_load_balancer_but_not_the_others():
+    target = FakeTarget()
+    spec = make_spec(make_lb("a"), make_lb("b"))
+    target.fail("CreateServerGroup", FakeRejectedError("CreateServerGroup", "no"))
+
+    _, report = _run(target, spec, parallelism=1)
+
+    outcomes = {
+        (r.change.address.load_balancer, r.change.action): r.outcome
+        for r in report.results
+    }
+    assert outcomes[("a", "CreateServerGroup")] == Outcome.FAILED
+    assert outcomes[("a", "CreateListener")] == Outcome.NOT_RUN
+    assert outcomes[("b", "StartListener")] == Outcome.OK
+    with pytest.raises(ApplyError) as caught:
+        report.raise_for_failures()
+    message = str(caught.value)
+    assert "apply failed: 1 failed, 3 not run, 6 done" in message
+    assert "a server group ws: target fake: CreateServerGroup failed with" in message
+    assert "run slbsync plan to see what remains" in message
+
+    # The next plan holds exactly what did not happen.
+    remaining = make_plan(spec, [target])
+    assert [c.action for c in remaining.changes] == [
+        "CreateServerGroup",
+        "AddServers",
+        "CreateListener",
+        "StartListener",
+    ]
+
+
+def test_regional_creates_first_and_deletes_last():
+    target = FakeTarget()
+    target.seed_acl(Acl(name="old", target="fake"))
+    office = Acl(name="office", target="fake", entries=(AclEntry("10.0.0.0/8"),))
+    listener = Listener(
+        protocol=Protocol.TCP, port=443, server_group="ws", acl=AclBinding("office")
+    )
+    spec = make_spec(make_lb(listeners=(listener,)), acls=(office,))
+
+    _, report = _run(target, spec, prune=True)
+
+    actions = [r.change.action for r in report.results]
+    assert actions[0] == "CreateAcl"
+    assert actions[-1] == "DeleteAcl"
+    assert report.failures == []
+    assert make_plan(spec, [target], prune=True).is_empty
+
+
+def test_regional_deletes_wait_when_a_load_balancer_failed():
+    target = FakeTarget()
+    target.seed_acl(Acl(name="old", target="fake"))
+    target.fail("CreateListener", FakeRejectedError("CreateListener", "no"))
+
+    _, report = _run(target, make_spec(make_lb()), prune=True)
+
+    last = report.results[-1]
+    assert (last.change.action, last.outcome) == ("DeleteAcl", Outcome.NOT_RUN)
+
+
+def test_progress_is_reported_per_change():
+    target = FakeTarget()
+    seen = []
+
+    _run(
+        target,
+        make_spec(make_lb()),
+        progress=lambda n, total, r: seen.append((n, total, r.change.action)),
+    )
+
+    assert seen[0] == (1, 5, "CreateLoadBalancer")
+    assert seen[-1] == (5, 5, "StartListener")
+
+
+def test_split_keeps_each_load_balancer_in_order():
+    target = FakeTarget()
+    plan = make_plan(make_spec(make_lb("a"), make_lb("b")), [target])
+
+    first, chains, last = split_by_load_balancer(plan.changes)
+
+    assert first == [] and last == []
+    assert [[c.action for c in chain] for chain in chains] == [
+        [
+            "CreateLoadBalancer",
+            "CreateServerGroup",
+            "AddServers",
+            "CreateListener",
+            "StartListener",
+        ],
+    ] * 2
