@@ -1,0 +1,267 @@
+"""The nginx target: one owned file, rendered, validated, swapped, reloaded.
+
+Every change a plan lists for nginx is staged by ``apply_change`` into the
+desired model (starting from the owned file as it is); ``commit`` renders
+the whole file once and puts it live (see ``deploy.py``), so a run costs one
+``nginx -t`` and one reload however many changes it carries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
+from slbsync.diff.differences import Difference, DifferenceStatus
+from slbsync.errors import ConfigRejectedError
+from slbsync.spec.model import (
+    Listener,
+    LoadBalancer,
+    Server,
+    ServerGroup,
+    Spec,
+    TargetSpec,
+)
+from slbsync.targets.base import (
+    ChangeOutcome,
+    LiveCertificate,
+    LiveLoadBalancer,
+    LiveState,
+    Target,
+)
+from slbsync.targets.nginx.capabilities import spec_problems
+from slbsync.targets.nginx.codec import from_plain, to_plain
+from slbsync.targets.nginx.deploy import deploy
+from slbsync.targets.nginx.mapping import normalise_load_balancer
+from slbsync.targets.nginx.options import parse_options
+from slbsync.targets.nginx.read import read_owned_config
+from slbsync.targets.nginx.render import CertificateFiles, empty_upstreams, render
+
+log = logging.getLogger(__name__)
+
+ACTION = "render+reload"
+"""What every nginx change does: it is staged, and commit renders and reloads."""
+
+_OP = {
+    DifferenceStatus.MISSING: ChangeOp.CREATE,
+    DifferenceStatus.MODIFIED: ChangeOp.UPDATE,
+    DifferenceStatus.UNEXPECTED: ChangeOp.DELETE,
+}
+_OP_ORDER = {ChangeOp.CREATE: 0, ChangeOp.UPDATE: 1, ChangeOp.DELETE: 2}
+
+_CLOUD_ONLY_LB_FIELDS = frozenset(
+    f.name
+    for f in dataclasses.fields(LoadBalancer)
+    if f.name not in ("name", "target", "server_groups", "listeners", "location")
+)
+_IGNORED = {
+    ResourceKind.LOAD_BALANCER: _CLOUD_ONLY_LB_FIELDS,
+    ResourceKind.LISTENER: frozenset(
+        {"description", "backend_port", "connection_drain", "bandwidth"}
+    ),
+    ResourceKind.SERVER_GROUP: frozenset({"discover", "tags"}),
+    ResourceKind.SERVERS: frozenset({"type", "description", "id"}),
+}
+
+
+class NginxTarget(Target):
+    """nginx 1.22+ (open source), driven through one owned include file."""
+
+    type_name = "nginx"
+
+    def __init__(self, spec: TargetSpec) -> None:
+        super().__init__(spec)
+        self.options = parse_options(spec)
+        self._certificates: dict[str, CertificateFiles] = {}
+        self._staged: dict[str, LoadBalancer] | None = None
+
+    # -- validation and normalisation -------------------------------------
+
+    def validate(self, spec: Spec) -> list[str]:
+        return spec_problems(spec, self.spec)
+
+    def normalise(self, lb: LoadBalancer) -> LoadBalancer:
+        return normalise_load_balancer(lb)
+
+    def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
+        return _IGNORED.get(kind, frozenset())
+
+    # -- reading -----------------------------------------------------------
+
+    def read_live_state(self, spec: Spec) -> LiveState:
+        certificates = spec.certificates_on(self.name) or spec.certificates
+        for cert in certificates:
+            if cert.certificate_file and cert.private_key_file:
+                self._certificates[cert.name] = CertificateFiles(
+                    cert.certificate_file, cert.private_key_file
+                )
+        names = {files.certificate: name for name, files in self._certificates.items()}
+        owned = read_owned_config(self.options.config_path, self.name, names)
+        self._certificates.update(owned.certificates)
+
+        live = tuple(
+            LiveLoadBalancer(
+                spec=lb,
+                id=lb.name,
+                owned=True,
+                running=tuple(listener.key for listener in lb.listeners),
+            )
+            for lb in owned.load_balancers
+        )
+        # nginx reads certificates from the user's files: nothing to upload.
+        live_certificates = tuple(
+            LiveCertificate(certificate=c, id=c.certificate_file, owned=True)
+            for c in spec.certificates_on(self.name)
+        )
+        log.debug("read: target=%s load_balancers=%d", self.name, len(live))
+        return LiveState(
+            target=self.name,
+            load_balancers=live,
+            certificates=live_certificates,
+            reads=(("parse", 1),),
+        )
+
+    # -- planning ----------------------------------------------------------
+
+    def changes_for(
+        self, differences: Sequence[Difference], live: LiveState
+    ) -> list[Change]:
+        changes = [self._change_for(d) for d in differences]
+        return sorted(changes, key=lambda c: _OP_ORDER[c.op])
+
+    def _change_for(self, difference: Difference) -> Change:
+        payload: dict[str, Any] = {
+            "desired": _plain(difference.desired),
+            "live": _plain(difference.live),
+        }
+        desired = difference.desired
+        if isinstance(desired, Listener) and desired.certificate:
+            files = self._certificates.get(desired.certificate)
+            if files:
+                payload["certificate_files"] = dataclasses.asdict(files)
+        return Change(
+            op=_OP[difference.status],
+            address=difference.address,
+            action=ACTION,
+            fields=difference.fields,
+            live_id=difference.live_id,
+            payload=payload_of(**payload),
+            note="staged; one render, nginx -t and reload at the end of the run",
+        )
+
+    # -- writing -----------------------------------------------------------
+
+    def apply_change(self, change: Change) -> ChangeOutcome:
+        if self._staged is None:
+            owned = read_owned_config(self.options.config_path, self.name)
+            self._certificates = {**owned.certificates, **self._certificates}
+            self._staged = {lb.name: lb for lb in owned.load_balancers}
+        files = change.get("certificate_files")
+        desired = change.get("desired")
+        if files and desired and desired.get("certificate"):
+            self._certificates[desired["certificate"]] = CertificateFiles(**files)
+
+        _stage(self._staged, change, self.name)
+        log.info("apply: target=%s staged=%s", self.name, change.summary)
+        return ChangeOutcome(change=change, note="staged for commit")
+
+    def commit(self) -> None:
+        """Render every staged change into the owned file and put it live."""
+        if self._staged is None:
+            return
+        staged, self._staged = self._staged, None
+        lbs = [normalise_load_balancer(lb) for lb in staged.values()]
+
+        # Refused before anything is written: nginx cannot run an empty upstream.
+        empty = empty_upstreams(lbs)
+        if empty:
+            raise ConfigRejectedError(f"target {self.name}: " + "; ".join(empty))
+        missing = sorted(
+            {
+                listener.certificate
+                for lb in lbs
+                for listener in lb.listeners
+                if listener.certificate
+                and listener.certificate not in self._certificates
+            }
+        )
+        if missing:
+            raise ConfigRejectedError(
+                f"target {self.name}: no certificate files known for "
+                f"{', '.join(missing)}; give them certificate_file and "
+                "private_key_file in the spec"
+            )
+        text = render(lbs, self._certificates, self.options)
+        empty_text = render([], {}, self.options)
+        note = deploy(text, self.options, self.name, empty_text)
+        log.info("apply: target=%s committed=%s", self.name, note)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "target": self.name,
+            "type": self.type_name,
+            "config_path": self.options.config_path,
+        }
+
+
+def _plain(value: Any) -> Any:
+    return to_plain(value) if value is not None else None
+
+
+def _stage(model: dict[str, LoadBalancer], change: Change, target: str) -> None:
+    """Apply one change to the staged model of load balancers."""
+    kind = change.address.kind
+    lb_name = change.address.load_balancer
+    desired = change.get("desired")
+    live = change.get("live")
+    lb = model.get(lb_name) or LoadBalancer(name=lb_name, target=target)
+
+    if kind == ResourceKind.LOAD_BALANCER:
+        if change.op == ChangeOp.DELETE:
+            model.pop(lb_name, None)
+        else:
+            model[lb_name] = lb
+        return
+
+    if kind == ResourceKind.SERVER_GROUP:
+        name = (desired or live)["name"]
+        groups = {g.name: g for g in lb.server_groups}
+        if change.op == ChangeOp.DELETE:
+            groups.pop(name, None)
+        else:
+            group = from_plain(ServerGroup, desired)
+            kept = groups[name].servers if name in groups else group.servers
+            groups[name] = dataclasses.replace(group, servers=kept)
+        lb = dataclasses.replace(lb, server_groups=tuple(groups.values()))
+
+    elif kind == ResourceKind.SERVERS:
+        group_name = change.address.name.rpartition("/")[0]
+        groups = {g.name: g for g in lb.server_groups}
+        group = groups.get(group_name) or ServerGroup(name=group_name)
+        servers = group.servers_by_key()
+        if change.op == ChangeOp.DELETE:
+            servers.pop(from_plain(Server, live).key, None)
+        else:
+            server = from_plain(Server, desired)
+            servers[server.key] = server
+        groups[group_name] = dataclasses.replace(group, servers=tuple(servers.values()))
+        lb = dataclasses.replace(lb, server_groups=tuple(groups.values()))
+
+    elif kind == ResourceKind.LISTENER:
+        listeners = {x.key: x for x in lb.listeners}
+        if live:
+            # A protocol change arrives as one update: the old key goes.
+            listeners.pop(from_plain(Listener, live).key, None)
+        if change.op != ChangeOp.DELETE:
+            listener = from_plain(Listener, desired)
+            listeners[listener.key] = listener
+        lb = dataclasses.replace(lb, listeners=tuple(listeners.values()))
+
+    else:
+        # Certificates are the user's files, listeners always run, and ACLs
+        # and rules are refused by validate: nothing to stage.
+        log.debug("apply: target=%s nothing to stage for %s", target, kind)
+        return
+    model[lb_name] = lb
