@@ -1,0 +1,450 @@
+"""Load balancer actions through the official SDK, in both signature modes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from alibabacloud_slb20140515 import models
+
+from tests.emulator.slb_helpers import call, refused
+
+REGION = "cn-hangzhou"
+
+
+def create(client: Any, **fields: Any) -> Any:
+    return call(client, "CreateLoadBalancer", **{"region_id": REGION, **fields})
+
+
+def describe(client: Any, **fields: Any) -> Any:
+    return call(client, "DescribeLoadBalancers", **{"region_id": REGION, **fields})
+
+
+def attribute(client: Any, lb_id: str) -> Any:
+    return call(client, "DescribeLoadBalancerAttribute", load_balancer_id=lb_id)
+
+
+def test_create_reports_the_cloud_defaults(slb_clients: Any) -> None:
+    body = create(slb_clients, load_balancer_name="chat-gateway")
+
+    assert body.load_balancer_id.startswith("lb-")
+    assert len(body.load_balancer_id) == 25
+    assert body.network_type == "classic"
+    lb = attribute(slb_clients, body.load_balancer_id)
+    assert lb.load_balancer_name == "chat-gateway"
+    assert lb.load_balancer_status == "active"
+    assert lb.address_type == "internet"
+    assert lb.address == body.address
+    assert lb.internet_charge_type == "paybytraffic"
+    assert lb.instance_charge_type == "PayBySpec"
+    assert lb.pay_type == "PayOnDemand"
+    assert lb.delete_protection == "off"
+    assert lb.modification_protection_status == "NonProtection"
+    assert lb.master_zone_id == "cn-hangzhou-h"
+    assert isinstance(lb.create_time_stamp, int)
+    assert lb.listener_ports_and_protocol.listener_port_and_protocol == []
+    assert lb.backend_servers.backend_server == []
+
+
+def test_vswitch_makes_an_intranet_vpc_instance(slb_client: Any) -> None:
+    body = create(
+        slb_client, v_switch_id="vsw-abc", vpc_id="vpc-abc", address="192.168.0.7"
+    )
+    lb = attribute(slb_client, body.load_balancer_id)
+    assert (lb.address_type, lb.network_type, lb.vpc_id) == (
+        "intranet",
+        "vpc",
+        "vpc-abc",
+    )
+    assert lb.address == "192.168.0.7"
+
+    error = refused(
+        slb_client,
+        "CreateLoadBalancer",
+        region_id=REGION,
+        v_switch_id="vsw-abc",
+        address="192.168.0.7",
+    )
+    assert error.code == "InvalidParameter"
+    assert "The vpc Ip is exist." in error.message
+
+
+def test_pay_by_clcu_reports_the_elastic_spec(slb_client: Any) -> None:
+    body = create(slb_client, instance_charge_type="PayByCLCU")
+    assert attribute(slb_client, body.load_balancer_id).load_balancer_spec == (
+        "slb.lcu.elastic"
+    )
+
+
+def test_same_client_token_and_params_return_the_same_id(slb_clients: Any) -> None:
+    first = create(slb_clients, load_balancer_name="a", client_token="token-1")
+    again = create(slb_clients, load_balancer_name="a", client_token="token-1")
+    assert again.load_balancer_id == first.load_balancer_id
+    assert describe(slb_clients).total_count == 1
+
+
+def test_same_client_token_with_other_params_is_a_mismatch(slb_client: Any) -> None:
+    create(slb_client, load_balancer_name="a", client_token="token-1")
+    error = refused(
+        slb_client,
+        "CreateLoadBalancer",
+        region_id=REGION,
+        load_balancer_name="b",
+        client_token="token-1",
+    )
+    assert error.code == "IdempotentParameterMismatch"
+    assert error.status_code == 400
+    assert "same client token" in error.message
+
+
+def test_tags_given_on_create_are_reported(slb_client: Any) -> None:
+    tag = models.CreateLoadBalancerRequestTag
+    body = create(
+        slb_client, tag=[tag(key="app", value="chat"), tag(key="env", value="prod")]
+    )
+    lb = attribute(slb_client, body.load_balancer_id)
+    assert [(t.tag_key, t.tag_value) for t in lb.tags.tag] == [
+        ("app", "chat"),
+        ("env", "prod"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "text"),
+    [
+        (
+            {"load_balancer_name": "9starts-with-digit"},
+            "InvalidParameter",
+            "LoadBalancerName",
+        ),
+        ({"address_type": "public"}, "InvalidParameter", "AddressType"),
+        ({"load_balancer_spec": "slb.s9.huge"}, "InvalidParameter", "LoadBalancerSpec"),
+        (
+            {"bandwidth": 6000, "internet_charge_type": "paybybandwidth"},
+            "InvalidParameter",
+            "Bandwidth",
+        ),
+        (
+            {"address_type": "intranet", "internet_charge_type": "paybybandwidth"},
+            "ActionNotAllowed",
+            "intranet",
+        ),
+        (
+            {
+                "instance_charge_type": "PayByCLCU",
+                "internet_charge_type": "paybybandwidth",
+            },
+            "InvalidParameter",
+            "PayByCLCU",
+        ),
+        ({"master_zone_id": "cn-hangzhou-z"}, "InvalidParameter", "MasterZoneId"),
+        ({"pay_type": "PrePay"}, "NotEmulated", "PrePay"),
+    ],
+)
+def test_create_refuses_bad_parameters(
+    slb_client: Any, fields: dict[str, Any], code: str, text: str
+) -> None:
+    error = refused(slb_client, "CreateLoadBalancer", region_id=REGION, **fields)
+    assert error.code == code
+    assert text in error.message
+    assert describe(slb_client).total_count == 0
+
+
+def test_delete_protection_blocks_delete_until_turned_off(slb_clients: Any) -> None:
+    lb_id = create(slb_clients, delete_protection="on").load_balancer_id
+
+    error = refused(slb_clients, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    assert error.code == "OperationDenied.DeleteProtection"
+    assert "SetLoadBalancerDeleteProtection" in error.message
+
+    call(
+        slb_clients,
+        "SetLoadBalancerDeleteProtection",
+        load_balancer_id=lb_id,
+        delete_protection="off",
+    )
+    call(slb_clients, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    gone = refused(slb_clients, "DescribeLoadBalancerAttribute", load_balancer_id=lb_id)
+    assert gone.code == "InvalidLoadBalancerId.NotFound"
+    assert gone.status_code == 404
+    assert "The specified LoadBalancerId does not exist." in gone.message
+
+
+def test_delete_removes_listeners_and_tags(slb_client: Any) -> None:
+    lb_id = create(
+        slb_client, tag=[models.CreateLoadBalancerRequestTag(key="app", value="x")]
+    ).load_balancer_id
+    call(
+        slb_client,
+        "CreateLoadBalancerTCPListener",
+        load_balancer_id=lb_id,
+        listener_port=80,
+        backend_server_port=80,
+        bandwidth=-1,
+    )
+    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    listed = call(
+        slb_client,
+        "ListTagResources",
+        resource_type="instance",
+        resource_id=[lb_id],
+        region_id=REGION,
+    )
+    assert listed.tag_resources.tag_resource == []
+
+
+def test_missing_load_balancer_id_is_reported(slb_client: Any) -> None:
+    error = refused(slb_client, "DeleteLoadBalancer")
+    assert error.code == "MissingParameter"
+    assert "LoadBalancerId" in error.message
+
+
+def test_describe_pages_through_every_instance(slb_clients: Any) -> None:
+    ids = [
+        create(slb_clients, load_balancer_name=f"lb{i}").load_balancer_id
+        for i in range(23)
+    ]
+    seen = []
+    for page in (1, 2, 3):
+        body = describe(slb_clients, page_number=page, page_size=10)
+        assert (body.total_count, body.page_number, body.page_size) == (23, page, 10)
+        seen += [lb.load_balancer_id for lb in body.load_balancers.load_balancer]
+    assert seen == ids
+    assert len(describe(slb_clients).load_balancers.load_balancer) == 10
+
+    error = refused(
+        slb_clients, "DescribeLoadBalancers", region_id=REGION, page_size=101
+    )
+    assert error.code == "InvalidParameter"
+    assert "PageSize" in error.message
+
+
+def test_describe_filters(slb_client: Any) -> None:
+    tag = models.CreateLoadBalancerRequestTag
+    web = create(
+        slb_client, load_balancer_name="web", tag=[tag(key="app", value="web")]
+    ).load_balancer_id
+    api = create(
+        slb_client,
+        load_balancer_name="api",
+        v_switch_id="vsw-1",
+        vpc_id="vpc-1",
+        tag=[tag(key="app", value="api")],
+    ).load_balancer_id
+    call(
+        slb_client,
+        "SetLoadBalancerStatus",
+        load_balancer_id=web,
+        load_balancer_status="inactive",
+    )
+
+    def ids(**filters: Any) -> list[str]:
+        body = describe(slb_client, **filters)
+        return [lb.load_balancer_id for lb in body.load_balancers.load_balancer]
+
+    assert ids(load_balancer_id=f"{web},{api}") == [web, api]
+    assert ids(load_balancer_name="api") == [api]
+    assert ids(address_type="intranet") == [api]
+    assert ids(load_balancer_status="inactive") == [web]
+    assert ids(vpc_id="vpc-1") == [api]
+    assert ids(network_type="classic") == [web]
+    tag_filter = models.DescribeLoadBalancersRequestTag
+    assert ids(tag=[tag_filter(key="app", value="web")]) == [web]
+    assert ids(tag=[tag_filter(key="app")]) == [web, api]
+    assert ids(tags=json.dumps([{"TagKey": "app", "TagValue": "api"}])) == [api]
+    assert ids(region_id="cn-shanghai") == []
+
+    error = refused(
+        slb_client,
+        "DescribeLoadBalancers",
+        region_id=REGION,
+        load_balancer_id=",".join(f"lb-{i}" for i in range(11)),
+    )
+    assert error.code == "InvalidParameter"
+    assert "At most 10" in error.message
+
+
+def test_attribute_lists_listeners_and_default_servers(slb_clients: Any) -> None:
+    lb_id = create(slb_clients).load_balancer_id
+    call(
+        slb_clients,
+        "CreateLoadBalancerTCPListener",
+        load_balancer_id=lb_id,
+        listener_port=443,
+        backend_server_port=8443,
+        bandwidth=-1,
+    )
+    call(
+        slb_clients,
+        "CreateLoadBalancerHTTPListener",
+        load_balancer_id=lb_id,
+        listener_port=80,
+        backend_server_port=8080,
+        health_check="off",
+        bandwidth=-1,
+    )
+    call(
+        slb_clients,
+        "AddBackendServers",
+        load_balancer_id=lb_id,
+        backend_servers=json.dumps([{"ServerId": "i-node1", "Weight": "50"}]),
+    )
+
+    lb = attribute(slb_clients, lb_id)
+    assert lb.listener_ports.listener_port == [80, 443]
+    pairs = [
+        (p.listener_port, p.listener_protocol)
+        for p in lb.listener_ports_and_protocol.listener_port_and_protocol
+    ]
+    assert sorted(pairs) == [(80, "http"), (443, "tcp")]
+    typo = lb.listener_ports_and_protocal.listener_port_and_protocal
+    assert sorted((p.listener_port, p.listener_protocal) for p in typo) == sorted(pairs)
+    [server] = lb.backend_servers.backend_server
+    assert (server.server_id, server.weight, server.type) == ("i-node1", 50, "ecs")
+
+
+def test_settings_change_what_describe_reports(slb_clients: Any) -> None:
+    lb_id = create(slb_clients).load_balancer_id
+    call(
+        slb_clients,
+        "SetLoadBalancerName",
+        load_balancer_id=lb_id,
+        load_balancer_name="renamed",
+    )
+    call(
+        slb_clients,
+        "SetLoadBalancerModificationProtection",
+        load_balancer_id=lb_id,
+        modification_protection_status="ConsoleProtection",
+        modification_protection_reason="managed by slbsync",
+    )
+    call(
+        slb_clients,
+        "ModifyLoadBalancerInstanceSpec",
+        load_balancer_id=lb_id,
+        load_balancer_spec="slb.s3.small",
+    )
+    call(
+        slb_clients,
+        "ModifyLoadBalancerInternetSpec",
+        load_balancer_id=lb_id,
+        internet_charge_type="paybybandwidth",
+        bandwidth=20,
+    )
+    call(
+        slb_clients,
+        "MoveResourceGroup",
+        resource_id=lb_id,
+        resource_type="loadbalancer",
+        new_resource_group_id="rg-team2",
+        region_id=REGION,
+    )
+
+    lb = attribute(slb_clients, lb_id)
+    assert lb.load_balancer_name == "renamed"
+    assert lb.modification_protection_status == "ConsoleProtection"
+    assert lb.modification_protection_reason == "managed by slbsync"
+    assert lb.load_balancer_spec == "slb.s3.small"
+    assert (lb.internet_charge_type, lb.bandwidth) == ("paybybandwidth", 20)
+    assert lb.resource_group_id == "rg-team2"
+
+    call(
+        slb_clients,
+        "SetLoadBalancerModificationProtection",
+        load_balancer_id=lb_id,
+        modification_protection_status="NonProtection",
+    )
+    assert attribute(slb_clients, lb_id).modification_protection_reason == ""
+
+
+def test_charge_type_switch_to_clcu_and_back(slb_client: Any) -> None:
+    lb_id = create(slb_client, load_balancer_spec="slb.s2.small").load_balancer_id
+    call(
+        slb_client,
+        "ModifyLoadBalancerInstanceChargeType",
+        load_balancer_id=lb_id,
+        instance_charge_type="PayByCLCU",
+    )
+    lb = attribute(slb_client, lb_id)
+    assert (lb.instance_charge_type, lb.load_balancer_spec) == (
+        "PayByCLCU",
+        "slb.lcu.elastic",
+    )
+
+    spec_change = refused(
+        slb_client,
+        "ModifyLoadBalancerInstanceSpec",
+        load_balancer_id=lb_id,
+        load_balancer_spec="slb.s2.medium",
+    )
+    assert spec_change.code == "Operation.NotAllowed"
+
+    missing = refused(
+        slb_client,
+        "ModifyLoadBalancerInstanceChargeType",
+        load_balancer_id=lb_id,
+        instance_charge_type="PayBySpec",
+    )
+    assert missing.code == "MissingParameter"
+    call(
+        slb_client,
+        "ModifyLoadBalancerInstanceChargeType",
+        load_balancer_id=lb_id,
+        instance_charge_type="PayBySpec",
+        load_balancer_spec="slb.s2.medium",
+    )
+    assert attribute(slb_client, lb_id).load_balancer_spec == "slb.s2.medium"
+
+
+def test_pay_type_change_is_refused_as_not_emulated(slb_client: Any) -> None:
+    lb_id = create(slb_client).load_balancer_id
+    error = refused(
+        slb_client,
+        "ModifyLoadBalancerPayType",
+        load_balancer_id=lb_id,
+        pay_type="PrePay",
+    )
+    assert error.code == "NotEmulated"
+    assert error.status_code == 501
+    assert "docs/emulator.md" in error.message
+
+
+def test_set_status_refuses_values_other_than_active_inactive(slb_client: Any) -> None:
+    lb_id = create(slb_client).load_balancer_id
+    error = refused(
+        slb_client,
+        "SetLoadBalancerStatus",
+        load_balancer_id=lb_id,
+        load_balancer_status="locked",
+    )
+    assert error.code == "InvalidParameter"
+    assert "active, inactive" in error.message
+
+
+def test_locked_instance_refuses_writes(slb_client: Any, emulator: Any) -> None:
+    lb_id = create(slb_client).load_balancer_id
+    with emulator.server.store.lock:
+        emulator.server.store.table("load_balancers", object)[lb_id].status = "locked"
+
+    error = refused(
+        slb_client,
+        "SetLoadBalancerName",
+        load_balancer_id=lb_id,
+        load_balancer_name="x",
+    )
+    assert error.code == "ActionNotAllowed"
+    assert "Locked for any Business Reason." in error.message
+    assert attribute(slb_client, lb_id).load_balancer_status == "locked"
+
+
+def test_regions_and_zones(slb_clients: Any) -> None:
+    regions = call(slb_clients, "DescribeRegions", accept_language="en-US")
+    by_id = {r.region_id: r.local_name for r in regions.regions.region}
+    assert by_id["cn-hangzhou"] == "China (Hangzhou)"
+
+    zones = call(slb_clients, "DescribeZones", region_id="cn-hangzhou")
+    zone_ids = [zone.zone_id for zone in zones.zones.zone]
+    assert "cn-hangzhou-h" in zone_ids
+    first = zones.zones.zone[0]
+    assert first.zone_id not in [z.zone_id for z in first.slave_zones.slave_zone]
