@@ -403,7 +403,7 @@ def _check_settings(settings: dict[str, Any]) -> None:
     if settings.get("StickySession") != "on":
         return
     kind = settings.get("StickySessionType")
-    if kind is None:
+    if not kind:
         raise ApiError(
             "MissingParameter",
             "StickySessionType is required when StickySession is on.",
