@@ -21,6 +21,8 @@ from slbsync.errors import SlbsyncError
 COMMAND_MODULES = [
     "slbsync.cli.emulator",
     "slbsync.cli.validate",
+    "slbsync.cli.plan",
+    "slbsync.cli.apply",
 ]
 
 app = typer.Typer(

@@ -38,7 +38,9 @@ def plan_document(
         "targets": [_target(part, saved=saved) for part in plan.targets],
     }
     if saved:
-        document["documents"] = plain_json(list(plan.documents))
+        document["documents"] = plain_json(
+            [{"source": source, "data": data} for source, data in plan.documents]
+        )
     return document
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from slbsync import __version__
 from slbsync.diff.changes import ResourceKind
@@ -46,8 +47,16 @@ def make_plan(
         version=__version__,
         prune=prune,
         sources=spec.sources,
-        documents=spec.documents,
+        documents=spec_documents(spec),
     )
+
+
+def spec_documents(spec: Spec) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The spec's raw documents with the file each came from."""
+    names = getattr(spec, "document_sources", ()) or ()
+    if len(names) != len(spec.documents):
+        names = ("<spec>",) * len(spec.documents)
+    return tuple(zip(names, spec.documents, strict=True))
 
 
 def plan_target(

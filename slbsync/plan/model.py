@@ -57,7 +57,8 @@ class Plan:
     version: str  # the slbsync version that made it
     prune: bool = False
     sources: tuple[str, ...] = ()
-    documents: tuple[dict[str, Any], ...] = ()  # the spec, for saved plans
+    # The spec documents it was made from, as (source file, data), for saved plans.
+    documents: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @property
     def changes(self) -> tuple[Change, ...]:

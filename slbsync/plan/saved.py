@@ -29,9 +29,9 @@ class SavedPlan:
     document: dict[str, Any]
 
     @property
-    def documents(self) -> list[dict[str, Any]]:
-        documents: list[dict[str, Any]] = self.document["documents"]
-        return documents
+    def documents(self) -> list[tuple[str, dict[str, Any]]]:
+        """The spec documents, as ``load_spec_documents`` takes them."""
+        return [(d["source"], d["data"]) for d in self.document["documents"]]
 
     @property
     def prune(self) -> bool:

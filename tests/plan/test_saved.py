@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -18,11 +19,11 @@ def _saved(tmp_path, target, spec):
 def test_saved_plan_holds_documents_payloads_and_fingerprints(tmp_path):
     target = FakeTarget()
     spec = make_spec(make_lb())
-    spec = type(spec)(**{**spec.__dict__, "documents": ({"load_balancers": {}},)})
+    spec = replace(spec, documents=({"load_balancers": {}},))
 
     saved = _saved(tmp_path, target, spec)
 
-    assert saved.documents == [{"load_balancers": {}}]
+    assert saved.documents == [("<spec>", {"load_balancers": {}})]
     changes = saved.changes()["fake"]
     assert changes[0]["action"] == "CreateLoadBalancer"
     assert "payload" in changes[0]
