@@ -73,7 +73,7 @@ def test_override_from_the_control_api(emulator: Any, slb_client: Any) -> None:
     on_listener(slb_client, "StartLoadBalancerListener", lb, 81)
     emulator.control(
         "PUT",
-        "/_emulator/health",
+        "health",
         {"server_id": "i-a", "status": "abnormal", "port": 9000},
     )
 
