@@ -1,0 +1,213 @@
+"""SDK errors translated into ``SlbApiError``, and classified for retries.
+
+The SDK does not retry (``shared/reference/slb-api.md`` section 1.7), so the
+apply runner does, and it asks three questions of every failure: is it safe
+to repeat (``transient``), may it have taken effect (``outcome_unknown``),
+and was it throttling (so the rate limiter slows down).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+from darabonba.exceptions import UnretryableException
+
+from slbsync.errors import CloudApiError
+from slbsync.targets.alibaba_slb.redact import redact_text
+
+THROTTLING_PREFIXES = ("Throttling", "Rejected.Throttling")
+
+# The cloud's busy and configuring codes: the resource is mid-change, and
+# the same call succeeds a moment later (reference sections 4.2 and 5.2).
+BUSY_CODES = frozenset(
+    {
+        "ServiceUnavailable",
+        "SystemBusy",
+        "ServiceIsConfiguring",
+        "OperationFailed.ListenerStatusNotSupport",
+        "VServerGroupProcessing",
+        "OperationBusy",
+        "BackendServer.configuring",
+        "ServiceIsStopping",
+        "OperationFailed.TokenIsProcessing",
+        "AclEntryProcessing",
+        "ProcessingSameRequest",
+        "LastTokenProcessing",
+    }
+)
+
+# What to do next, by code; the fallback hints depend on the HTTP status.
+HINTS = {
+    "InvalidLoadBalancerId.NotFound": (
+        "the load balancer is gone; run slbsync plan again"
+    ),
+    "InvalidAccessKeyId.NotFound": (
+        "the access key is unknown; check the credentials in the environment "
+        "or the profile named by the target"
+    ),
+    "SignatureDoesNotMatch": (
+        "the access key secret does not match the key id; check the credentials"
+    ),
+    "IncompleteSignature": (
+        "the request signature was refused; check the credentials and the clock"
+    ),
+    "Forbidden.RAM": (
+        "the credentials lack a RAM permission for this action; grant it"
+    ),
+    "RspoolVipExist": (
+        "a listener still uses this server group; the plan stops and deletes "
+        "listeners first, so run slbsync plan again"
+    ),
+    "RspoolRuleExist": (
+        "a forwarding rule still uses this server group; run slbsync plan again"
+    ),
+    "TooManyBackendServers": "at most 20 servers fit in one call",
+    "IdempotentParameterMismatch": (
+        "a load balancer of this name was created earlier with other settings "
+        "under the same client token; change the spec back or delete it by hand"
+    ),
+    "DeleteProtection": (
+        "delete protection is on; set deletion_protection: false in the spec, "
+        "apply, then delete"
+    ),
+    "ObtainIpFail": "a server is not running or does not exist; check its id",
+    "InvalidServerId.NotFound": "a server id does not exist; check the spec",
+    "CertificateAndPrivateKeyIsRefered": (
+        "a listener still uses this certificate; run slbsync plan again"
+    ),
+}
+
+
+class SlbApiError(CloudApiError):
+    """A failed SLB call, with what the retry policy needs to know."""
+
+    def __init__(
+        self,
+        target: str,
+        action: str,
+        code: str,
+        message: str,
+        request_id: str | None = None,
+        hint: str = "",
+        *,
+        status: int | None = None,
+        transient: bool = False,
+        outcome_unknown: bool = False,
+        throttling: bool = False,
+    ) -> None:
+        super().__init__(target, action, code, message, request_id, hint)
+        self.status = status
+        self.transient = transient
+        self.outcome_unknown = outcome_unknown
+        self.throttling = throttling
+
+
+def is_throttling_code(code: str) -> bool:
+    return code.startswith(THROTTLING_PREFIXES)
+
+
+def is_transient_code(code: str, status: int | None) -> bool:
+    """Throttling, busy or configuring codes, and any 5xx."""
+    if is_throttling_code(code) or code in BUSY_CODES:
+        return True
+    return status is not None and (status >= 500 or status == 449)
+
+
+def hint_for(code: str, status: int | None) -> str:
+    if code in HINTS:
+        return HINTS[code]
+    if is_throttling_code(code):
+        return "the cloud is throttling; slbsync slows down and retries"
+    if is_transient_code(code, status):
+        return "a temporary condition on the cloud side; retrying is safe"
+    if code.endswith("NotFound") or status == 404:
+        return "something the plan relies on is gone; run slbsync plan again"
+    if code in ("InvalidParameter", "MissingParameter"):
+        return "the cloud refused a value; check the spec field named above"
+    return "check the message above, fix the spec or the account, then retry"
+
+
+def translate(err: BaseException, target: str, action: str) -> SlbApiError:
+    """An SDK failure as an SlbApiError; the caller raises it ``from err``."""
+    if isinstance(err, AlibabaCloudException):
+        return _from_response(err, target, action)
+    if isinstance(err, UnretryableException):
+        return _from_transport(err, target, action)
+    return SlbApiError(
+        target,
+        action,
+        type(err).__name__,
+        _safe_text(str(err)),
+        hint="an unexpected SDK failure; run again with --debug for details",
+    )
+
+
+def _from_response(err: AlibabaCloudException, target: str, action: str) -> SlbApiError:
+    data: dict[str, Any] = err.data if isinstance(err.data, dict) else {}
+    code = str(err.code) if err.code not in (None, "None") else "Unknown"
+    status = err.status_code if isinstance(err.status_code, int) else None
+    message = str(data.get("Message") or data.get("message") or "")
+    request_id = err.request_id or data.get("RequestId")
+    transient = is_transient_code(code, status)
+    return SlbApiError(
+        target,
+        action,
+        code,
+        _safe_text(message) or f"HTTP {status}",
+        request_id,
+        hint_for(code, status),
+        status=status,
+        transient=transient,
+        throttling=is_throttling_code(code),
+    )
+
+
+def _from_transport(err: UnretryableException, target: str, action: str) -> SlbApiError:
+    inner = err.inner_exception
+    unknown = was_sent(inner)
+    if unknown:
+        hint = (
+            "the request may have taken effect; slbsync reads the live state "
+            "before it tries again"
+        )
+        code = "ResponseLost"
+    elif isinstance(inner, requests.exceptions.RequestException):
+        hint = "the endpoint could not be reached; check the endpoint and network"
+        code = "ConnectionFailed"
+    else:
+        hint = "the response could not be read; run again with --debug"
+        code = "BadResponse"
+    transient = code == "ConnectionFailed"
+    return SlbApiError(
+        target,
+        action,
+        code,
+        _safe_text(type(inner).__name__ + ": " + str(inner)),
+        hint=hint,
+        transient=transient,
+        outcome_unknown=unknown,
+    )
+
+
+def was_sent(inner: BaseException | None) -> bool:
+    """True when the request left and its answer was lost (a read timeout,
+    or the connection dropped while we waited)."""
+    if isinstance(inner, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(inner, requests.exceptions.ReadTimeout):
+        return True
+    if isinstance(inner, requests.exceptions.ConnectionError):
+        text = str(inner)
+        return (
+            "aborted" in text
+            or "RemoteDisconnected" in text
+            or ("reset" in text.lower() and "NewConnectionError" not in text)
+        )
+    return False
+
+
+def _safe_text(text: str) -> str:
+    """A message without signatures or secrets the transport may quote."""
+    return redact_text(text)

@@ -1,0 +1,48 @@
+"""Redaction of request parameters and texts before they reach a log line.
+
+Targets may not import ``cli/``, so this is the target's own copy of the
+rule: secrets, signatures, tokens and private keys never leave the process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+SECRET_PARAMS = frozenset(
+    {
+        "accesskeysecret",
+        "securitytoken",
+        "signature",
+        "authorization",
+        "privatekey",
+        "x-acs-security-token",
+        "bearertoken",
+    }
+)
+
+_SECRET_IN_TEXT = re.compile(
+    r"(?P<key>AccessKeySecret|access_key_secret|SecurityToken|security_token|"
+    r"Signature|Authorization|PrivateKey|private_key)"
+    r"(?P<sep>['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"&,\s}]+)",
+    re.IGNORECASE,
+)
+_PEM_KEY = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",
+    re.DOTALL,
+)
+
+
+def redact_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Request parameters with every secret value replaced by ``***``."""
+    return {
+        key: "***" if key.lower() in SECRET_PARAMS else value
+        for key, value in params.items()
+    }
+
+
+def redact_text(text: str) -> str:
+    """``text`` with private keys and secret-looking values replaced."""
+    text = _PEM_KEY.sub("-----PRIVATE KEY REDACTED-----", text)
+    return _SECRET_IN_TEXT.sub(lambda m: f"{m['key']}{m['sep']}***", text)
