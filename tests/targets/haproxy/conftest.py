@@ -17,9 +17,19 @@ import pytest
 from slbsync.apply.runner import PlanRunner
 from slbsync.plan.make import make_plan
 from slbsync.plan.model import Plan
-from slbsync.spec.model import LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Server,
+    ServerGroup,
+    Spec,
+    TargetSpec,
+)
 from slbsync.targets.haproxy.runtime_api import MasterApi, RuntimeApi
 from slbsync.targets.haproxy.target import HaproxyTarget
+from tests.backends import Backend, start_http_backend, start_tcp_backend
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -159,3 +169,53 @@ def greeting(client: socket.socket) -> str:
             raise ConnectionError(f"closed after {data!r}")
         data += chunk
     return data.decode().strip().removeprefix("hello from ")
+
+
+@pytest.fixture
+def http_backends() -> Iterator[list[Backend]]:
+    backends = [start_http_backend(f"b{i}") for i in (1, 2, 3)]
+    yield backends
+    for backend in backends:
+        backend.stop()
+
+
+@pytest.fixture
+def tcp_backends() -> Iterator[list[Backend]]:
+    backends = [start_tcp_backend(f"t{i}") for i in (1, 2, 3)]
+    yield backends
+    for backend in backends:
+        backend.stop()
+
+
+NO_CHECK = HealthCheck(enabled=False)
+
+
+def chat_lb(
+    port: int,
+    backends: list[Backend],
+    *,
+    protocol: Protocol = Protocol.TCP,
+    scheduler: str = "weighted_round_robin",
+    weights: list[int] | None = None,
+    check: HealthCheck = NO_CHECK,
+) -> LoadBalancer:
+    """Load balancer ``chat``: one listener on ``port`` to group ``nodes``."""
+    weights = weights or [100] * len(backends)
+    servers = tuple(
+        Server(port=b.port, address="127.0.0.1", weight=w)
+        for b, w in zip(backends, weights, strict=True)
+    )
+    return LoadBalancer(
+        name="chat",
+        target="edge",
+        server_groups=(ServerGroup(name="nodes", servers=servers),),
+        listeners=(
+            Listener(
+                protocol=protocol,
+                port=port,
+                server_group="nodes",
+                scheduler=scheduler,
+                health_check=check,
+            ),
+        ),
+    )

@@ -5,10 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
-
-import pytest
 
 from slbsync.diff.changes import ChangeOp, ResourceKind
 from slbsync.spec.model import HealthCheck, Protocol, Server
@@ -16,38 +13,20 @@ from tests.backends import (
     Backend,
     free_port,
     http_get,
-    start_http_backend,
-    start_tcp_backend,
 )
 from tests.targets.haproxy.conftest import (
     RunningHaproxy,
     apply,
+    chat_lb,
     connect,
     greeting,
     plan,
     spec_for,
 )
-from tests.targets.haproxy.test_traffic import chat_lb
 
 FAST_CHECK = HealthCheck(
     interval=1, timeout=1, healthy_threshold=1, unhealthy_threshold=1
 )
-
-
-@pytest.fixture
-def http_backends() -> Iterator[list[Backend]]:
-    backends = [start_http_backend(f"b{i}") for i in (1, 2, 3)]
-    yield backends
-    for backend in backends:
-        backend.stop()
-
-
-@pytest.fixture
-def tcp_backends() -> Iterator[list[Backend]]:
-    backends = [start_tcp_backend(f"t{i}") for i in (1, 2)]
-    yield backends
-    for backend in backends:
-        backend.stop()
 
 
 def _weights(haproxy: RunningHaproxy) -> dict[str, int]:
@@ -157,7 +136,7 @@ def test_removed_server_drains_until_the_cap_then_is_cut(
     haproxy: RunningHaproxy, tcp_backends: list[Backend]
 ) -> None:
     port = free_port()
-    t1, t2 = tcp_backends
+    t1, t2, _ = tcp_backends
     target_spec = haproxy.target_spec(drain_timeout="2s")
     apply(spec_for(target_spec, chat_lb(port, [t1, t2])), haproxy.target())
     clients = [connect(port) for _ in range(4)]

@@ -3,80 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-
-import pytest
 
 from slbsync.spec.model import (
-    HealthCheck,
-    Listener,
-    LoadBalancer,
     Protocol,
-    Server,
-    ServerGroup,
 )
 from tests.backends import (
     Backend,
     free_port,
     http_get,
-    start_http_backend,
-    start_tcp_backend,
 )
 from tests.targets.haproxy.conftest import (
     RunningHaproxy,
     apply,
+    chat_lb,
     connect,
     greeting,
     spec_for,
 )
-
-NO_CHECK = HealthCheck(enabled=False)
-
-
-def chat_lb(
-    port: int,
-    backends: list[Backend],
-    *,
-    protocol: Protocol = Protocol.TCP,
-    scheduler: str = "weighted_round_robin",
-    weights: list[int] | None = None,
-    check: HealthCheck = NO_CHECK,
-) -> LoadBalancer:
-    weights = weights or [100] * len(backends)
-    servers = tuple(
-        Server(port=b.port, address="127.0.0.1", weight=w)
-        for b, w in zip(backends, weights, strict=True)
-    )
-    return LoadBalancer(
-        name="chat",
-        target="edge",
-        server_groups=(ServerGroup(name="nodes", servers=servers),),
-        listeners=(
-            Listener(
-                protocol=protocol,
-                port=port,
-                server_group="nodes",
-                scheduler=scheduler,
-                health_check=check,
-            ),
-        ),
-    )
-
-
-@pytest.fixture
-def http_backends() -> Iterator[list[Backend]]:
-    backends = [start_http_backend(f"b{i}") for i in (1, 2, 3)]
-    yield backends
-    for backend in backends:
-        backend.stop()
-
-
-@pytest.fixture
-def tcp_backends() -> Iterator[list[Backend]]:
-    backends = [start_tcp_backend(f"t{i}") for i in (1, 2, 3)]
-    yield backends
-    for backend in backends:
-        backend.stop()
 
 
 def test_round_robin_splits_by_weight(
