@@ -344,3 +344,16 @@ def test_delete_load_balancer_takes_its_groups(slb_client: Any) -> None:
 
     error = refused(slb_client, "DescribeVServerGroupAttribute", vserver_group_id=group)
     assert error.code == "InvalidParameter"
+
+
+def test_group_name_rules(slb_client: Any) -> None:
+    lb = make_load_balancer(slb_client)
+
+    error = refused(
+        slb_client, "CreateVServerGroup", load_balancer_id=lb, vserver_group_name="a b"
+    )
+
+    assert error.code == "InvalidParameter"
+    assert "VServerGroupName" in error.message
+    listed = call(slb_client, "DescribeVServerGroups", load_balancer_id=lb)
+    assert listed.vserver_groups.vserver_group == []

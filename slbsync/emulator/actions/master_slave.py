@@ -30,6 +30,7 @@ from slbsync.emulator.state.server_groups import (
 
 PARAM = "MasterSlaveBackendServers"
 NAME_MAX_LENGTH = 80
+NAME_PATTERN = r"[A-Za-z0-9\-/._]{1,80}"  # letters, digits and - / . _
 MEMBER_KEYS = ("ServerId", "Port", "Weight", "Type", "ServerType", "Description")
 
 
@@ -43,7 +44,9 @@ def create_master_slave_server_group(ctx: ActionContext) -> dict[str, Any]:
     lb = lbs.get_load_balancer(
         ctx.store, ctx.params.str("LoadBalancerId", required=True), for_write=True
     )
-    name = ctx.params.str("MasterSlaveServerGroupName", max_length=NAME_MAX_LENGTH)
+    name = ctx.params.str(
+        "MasterSlaveServerGroupName", max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN
+    )
     servers = _parse_members(ctx)
     pairs = ctx.params.tags()
     tags.check_tags(pairs)

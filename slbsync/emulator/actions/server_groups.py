@@ -36,6 +36,7 @@ from slbsync.emulator.state.server_groups import (
 )
 
 NAME_MAX_LENGTH = 80
+NAME_PATTERN = r"[A-Za-z0-9\-/._]{1,80}"  # letters, digits and - / . _
 # Keys of a member in each response; Remove's model has no Description.
 MEMBER_KEYS = ("ServerId", "Port", "Weight", "Type", "Description")
 ATTRIBUTE_KEYS = ("ServerId", "Port", "Weight", "Type", "ServerIp", "Description")
@@ -48,7 +49,12 @@ def create_vserver_group(ctx: ActionContext) -> dict[str, Any]:
     lb = lbs.get_load_balancer(
         ctx.store, ctx.params.str("LoadBalancerId", required=True), for_write=True
     )
-    name = ctx.params.str("VServerGroupName", max_length=NAME_MAX_LENGTH) or ""
+    name = (
+        ctx.params.str(
+            "VServerGroupName", max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN
+        )
+        or ""
+    )
     servers = parse_servers(
         ctx, "BackendServers", with_port=True, check_exist=True, required=False
     )
@@ -242,7 +248,9 @@ def set_vserver_group_attribute(ctx: ActionContext) -> dict[str, Any]:
     are already in the group; a server not in the group is refused.
     """
     group = _group_for_write(ctx)
-    name = ctx.params.str("VServerGroupName", max_length=NAME_MAX_LENGTH)
+    name = ctx.params.str(
+        "VServerGroupName", max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN
+    )
     servers = parse_servers(
         ctx, "BackendServers", with_port=True, check_exist=False, required=False
     )
