@@ -1,0 +1,159 @@
+"""The owned file: rendered from the spec model and read back into it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slbsync.errors import TargetError
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Membership,
+    Protocol,
+    Server,
+    ServerGroup,
+    XForwardedFor,
+)
+from slbsync.targets.nginx.mapping import normalise_load_balancer
+from slbsync.targets.nginx.options import NginxOptions
+from slbsync.targets.nginx.read import read_owned_config
+from slbsync.targets.nginx.render import CertificateFiles, render
+
+OPTIONS = NginxOptions(config_path="/unused", listen_address="127.0.0.1")
+CERTS = {"edge-cert": CertificateFiles("/etc/tls/edge.pem", "/etc/tls/edge.key")}
+
+
+def chat_edge() -> LoadBalancer:
+    nodes = ServerGroup(
+        "ws-nodes",
+        servers=(
+            Server(8080, address="10.0.0.11"),
+            Server(8080, address="10.0.0.12", weight=50),
+            Server(8080, address="10.0.0.13", weight=0),
+        ),
+    )
+    return LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(
+            nodes,
+            ServerGroup("spare", servers=(Server(9000, address="10.0.0.20"),)),
+            ServerGroup("autoscaled", membership=Membership.EXTERNAL),
+        ),
+        listeners=(
+            Listener(
+                Protocol.TCP,
+                443,
+                "ws-nodes",
+                scheduler="least_connections",
+                established_timeout=3600,
+                proxy_protocol=True,
+                health_check=HealthCheck(interval=2, unhealthy_threshold=4, timeout=3),
+            ),
+            Listener(Protocol.UDP, 5353, "ws-nodes", scheduler="source_hash"),
+            Listener(
+                Protocol.HTTP,
+                80,
+                "ws-nodes",
+                scheduler="round_robin",
+                x_forwarded_for=XForwardedFor(proto=True),
+                gzip=True,
+                idle_timeout=15,
+                request_timeout=600,
+                health_check=HealthCheck(type="http", enabled=False),
+            ),
+            Listener(
+                Protocol.HTTPS, 8443, "ws-nodes", certificate="edge-cert", http2=True
+            ),
+        ),
+    )
+
+
+def round_trip(tmp_path: Path, *lbs: LoadBalancer) -> list[LoadBalancer]:
+    path = tmp_path / "slbsync.conf"
+    path.write_text(render([normalise_load_balancer(lb) for lb in lbs], CERTS, OPTIONS))
+    names = {"/etc/tls/edge.pem": "edge-cert"}
+    return read_owned_config(str(path), "edge", names).load_balancers
+
+
+def test_rendered_file_reads_back_as_the_spec(tmp_path: Path) -> None:
+    assert round_trip(tmp_path, chat_edge()) == [normalise_load_balancer(chat_edge())]
+
+
+def test_render_is_deterministic() -> None:
+    lb = normalise_load_balancer(chat_edge())
+    assert render([lb], CERTS, OPTIONS) == render([lb], CERTS, OPTIONS)
+
+
+def test_schedulers_map_to_nginx_directives() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    assert "least_conn;" in text
+    assert "hash $remote_addr consistent;" in text
+    assert "ip_hash" not in text
+
+
+def test_every_upstream_has_a_zone() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    assert text.count("upstream slbsync_") == 4
+    assert text.count("zone slbsync_") == 4
+
+
+def test_weights_and_passive_checks_on_server_lines() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    tcp = text.split("upstream slbsync_chat-edge_tcp_443")[1].split("\n    }")[0]
+    assert "server 10.0.0.12:8080 weight=50 max_fails=4 fail_timeout=8s;" in tcp
+    assert "server 10.0.0.13:8080 down max_fails=4 fail_timeout=8s;" in tcp
+    http = text.split("upstream slbsync_chat-edge_http_80")[1].split("\n    }")[0]
+    assert "server 10.0.0.11:8080 weight=100 max_fails=0;" in http
+
+
+def test_listen_flags_for_udp_and_https() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    assert "listen 127.0.0.1:5353 udp;" in text
+    assert "listen 127.0.0.1:8443 ssl http2;" in text
+    assert "ssl_certificate /etc/tls/edge.pem;" in text
+    assert "proxy_set_header Upgrade $http_upgrade;" in text
+
+
+def test_blocks_only_when_needed() -> None:
+    tcp_only = LoadBalancer(
+        name="tcp",
+        target="edge",
+        server_groups=(ServerGroup("g", servers=(Server(1, address="10.0.0.1"),)),),
+        listeners=(Listener(Protocol.TCP, 9000, "g"),),
+    )
+    text = render([normalise_load_balancer(tcp_only)], {}, OPTIONS)
+    assert "stream {" in text
+    assert "http {" not in text
+
+
+def test_hand_edited_weight_reads_as_drift(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    path.write_text(render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS))
+    path.write_text(path.read_text().replace("weight=50", "weight=7"))
+
+    live = read_owned_config(str(path), "edge").load_balancers[0]
+
+    group = live.server_group("ws-nodes")
+    assert group is not None
+    weights = {s.address: s.weight for s in group.servers}
+    assert weights["10.0.0.12"] == 7
+
+
+def test_missing_file_means_nothing_is_live(tmp_path: Path) -> None:
+    owned = read_owned_config(str(tmp_path / "absent.conf"), "edge")
+    assert owned.load_balancers == []
+
+
+def test_damaged_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    path.write_text("stream {\n    upstream u {\n        server 10.0.0.1:80\n}\n")
+
+    with pytest.raises(TargetError) as caught:
+        read_owned_config(str(path), "edge")
+
+    assert "line" in str(caught.value)
+    assert str(path) in str(caught.value)
