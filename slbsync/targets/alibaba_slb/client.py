@@ -150,6 +150,22 @@ def _credentials(profile: str | None) -> Any:
     """Credentials from the default chain, or from the named profile."""
     from alibabacloud_credentials.client import Client as CredentialClient
 
+    # The chain's first step, environment variables, read now: the library
+    # reads them once at import, which misses a variable set afterwards.
+    key_id = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
+    key_secret = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    if not profile and key_id and key_secret:
+        from alibabacloud_credentials.models import Config as CredentialConfig
+
+        token = os.environ.get("ALIBABA_CLOUD_SECURITY_TOKEN")
+        return CredentialClient(
+            CredentialConfig(
+                type="sts" if token else "access_key",
+                access_key_id=key_id,
+                access_key_secret=key_secret,
+                security_token=token,
+            )
+        )
     if not profile:
         return CredentialClient()
     from alibabacloud_credentials.provider.cli_profile import (

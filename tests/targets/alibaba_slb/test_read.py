@@ -1,0 +1,80 @@
+"""Reading live state into the spec model, and how many calls it takes."""
+
+from __future__ import annotations
+
+from alibabacloud_slb20140515.client import Client
+
+from slbsync.diff.compare import compare
+from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
+from tests.conftest import EmulatorHandle
+from tests.targets.alibaba_slb.conftest import spec_of
+from tests.targets.alibaba_slb.fleet import build_fleet
+
+# 10 load balancers x 4 listeners x 4 groups of 10 servers.
+TERRAFORM_REFRESH_CALLS = 2 * 10 + 2 * 40 + 2 * 40 + 400
+LOWER_BOUND_CALLS = 1 + 1 + 1 + 10 + 40
+
+
+def test_hand_built_load_balancer_reads_into_the_model_and_plans_clean(
+    target: AlibabaSlbTarget, slb_client: Client
+) -> None:
+    desired = build_fleet(slb_client, 1, listeners=2, groups=3, servers=4)
+    spec = spec_of(*desired)
+
+    live = target.read_live_state(spec)
+
+    live_lb = live.load_balancer("chat-000")
+    assert live_lb is not None and live_lb.owned
+    assert live_lb.spec.tags == (("app", "chat"),)  # the ownership tag is not a tag
+    listener = live_lb.spec.listeners[0]
+    assert listener.scheduler == "least_connections"  # wlc in SLB's words
+    assert listener.connection_drain == 300
+    assert [g.name for g in live_lb.spec.server_groups] == ["g0", "g1", "g2"]
+    assert len(live_lb.spec.server_groups[2].servers) == 4
+    assert set(live_lb.running) == {("tcp", 9000), ("tcp", 9001)}
+    assert compare(spec, live, target).differences == []
+
+
+def test_fleet_of_ten_reads_within_the_budget(
+    target: AlibabaSlbTarget, slb_client: Client, emulator: EmulatorHandle
+) -> None:
+    spec = spec_of(*build_fleet(slb_client, 10))
+
+    live = target.read_live_state(spec)
+
+    assert compare(spec, live, target).differences == []
+    reads = dict(live.reads)
+    assert reads == {
+        "DescribeLoadBalancers": 2,  # by name, by ownership tag
+        "DescribeLoadBalancerListeners": 1,  # 10 load balancers per call
+        "DescribeVServerGroups": 10,
+        "DescribeVServerGroupAttribute": 40,
+    }
+    assert live.read_calls == LOWER_BOUND_CALLS == 53
+    assert live.read_calls <= 62 < TERRAFORM_REFRESH_CALLS == 580
+
+
+def test_unowned_load_balancer_is_read_without_its_children(
+    target: AlibabaSlbTarget, slb_client: Client
+) -> None:
+    from alibabacloud_slb20140515 import models
+
+    slb_client.create_load_balancer(
+        models.CreateLoadBalancerRequest(
+            region_id="cn-hangzhou",
+            load_balancer_name="someone-elses",
+            instance_charge_type="PayByCLCU",
+        )
+    )
+    from slbsync.spec.model import LoadBalancer
+
+    spec = spec_of(LoadBalancer(name="someone-elses", target="cloud"))
+
+    live = target.read_live_state(spec)
+
+    live_lb = live.load_balancer("someone-elses")
+    assert live_lb is not None and not live_lb.owned
+    assert "DescribeVServerGroups" not in dict(live.reads)
+    comparison = compare(spec, live, target)
+    assert comparison.differences == []
+    assert "is not owned" in comparison.skipped[0]
