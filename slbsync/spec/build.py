@@ -373,8 +373,8 @@ def build_certificate(name: str, raw: Any, path: Path, ctx: Context) -> Any:
     )
     for key, message in loaded.problems:
         ctx.at_value((*path, key), message)
-    if loaded.pem is None:
-        return None
+    # Built even when a file is wrong (its problem is reported), so that the
+    # listeners naming it do not report it missing as well.
     certificate = model.Certificate(
         name=name,
         location=ctx.index.value(path),
@@ -382,7 +382,7 @@ def build_certificate(name: str, raw: Any, path: Path, ctx: Context) -> Any:
             **values,
             "certificate_file": loaded.certificate_file,
             "private_key_file": loaded.private_key_file,
-            "certificate_pem": loaded.pem,
+            "certificate_pem": loaded.pem or "",
             "fingerprint": loaded.fingerprint,
         },
     )

@@ -53,6 +53,7 @@ class Field:
     protocols: tuple[str, ...] = ()  # listener knobs: who takes it; () for all
     shape: Shape | None = None
     coerce: type | None = None  # the model's enum type for ENUM values
+    enum_hint: str = ""  # how messages list the allowed values, when not plain
 
     @property
     def target_attr(self) -> str:
@@ -455,6 +456,8 @@ LISTENER = Shape(
             "least_connections, source_hash; on alibaba-slb targets also the "
             "native rr, wrr, wlc, sch, tch (tcp, udp) and qch (udp).",
             enum=ALL_SCHEDULERS,
+            enum_hint="round_robin, weighted_round_robin, least_connections or "
+            "source_hash (on alibaba-slb targets also rr, wrr, wlc, sch, tch or qch)",
         ),
         Field(
             "bandwidth",

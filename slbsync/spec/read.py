@@ -281,7 +281,7 @@ def _enum(rule: Field, value: Any) -> Any:
         return value
     noun = rule.key.replace("_", " ")
     article = "an" if noun[0] in "aeiou" else "a"
-    allowed = _listing(rule.enum)
+    allowed = rule.enum_hint or _listing(rule.enum)
     if isinstance(value, str):
         folded = {choice.lower(): choice for choice in rule.enum}
         if value.lower() in folded:

@@ -108,8 +108,15 @@ def read_yaml_text(
 def _syntax_problem(name: str, err: yaml.MarkedYAMLError) -> SpecProblem:
     mark = err.problem_mark or err.context_mark
     location = _location(name, mark) if mark else Location(name, 1, 1)
-    what = " ".join(part for part in (err.context, err.problem) if part)
-    return SpecProblem(location, "", f"YAML syntax error: {what or err}")
+    message = f"YAML syntax error: {err.problem or err.context or err}"
+    opened = err.context_mark
+    if err.problem and err.context and opened is not None:
+        # PyYAML finds a missing bracket where it gives up; say where it opened.
+        message += (
+            f" ({err.context} that starts at line {opened.line + 1}, "
+            f"column {opened.column + 1})"
+        )
+    return SpecProblem(location, "", message)
 
 
 def _location(name: str, mark: Any) -> Location:
@@ -185,6 +192,8 @@ class _Converter:
             self._problem(
                 self._offset(node, here, problem.offset), path, problem.message
             )
+        if problems:
+            return None  # reported once; the field counts as left out
         if node.style is None:
             # A plain scalar takes the type of what it became: ``${PORT}`` -> 80.
             tag = self.resolver.resolve(yaml.ScalarNode, filled, (True, False))
