@@ -538,13 +538,180 @@ def test_private_key_appears_in_no_answer_state_or_log(
     assert "PRIVATE KEY" not in seen
 
 
-def test_domain_extensions_answer_not_emulated(slb_client: Client) -> None:
+@pytest.fixture
+def https_site(
+    client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
+) -> tuple[str, str]:
+    """A load balancer with an HTTPS listener on 443; (its id, the cert id)."""
+    cert_id = upload(
+        client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+    return _https_listener(client, cert_id), cert_id
+
+
+def create_extension(client: Client, lb_id: str, domain: str, cert_id: str) -> str:
+    request = models.CreateDomainExtensionRequest(
+        region_id=REGION,
+        load_balancer_id=lb_id,
+        listener_port=443,
+        domain=domain,
+        server_certificate_id=cert_id,
+    )
+    body = client.create_domain_extension(request).body
+    assert body.listener_port == 443
+    return body.domain_extension_id
+
+
+def extensions(client: Client, lb_id: str, **fields: Any) -> list[Any]:
     request = models.DescribeDomainExtensionsRequest(
-        region_id=REGION, load_balancer_id="lb-x", listener_port=443
+        region_id=REGION, load_balancer_id=lb_id, listener_port=443, **fields
+    )
+    return client.describe_domain_extensions(
+        request
+    ).body.domain_extensions.domain_extension
+
+
+def extension_attribute(client: Client, extension_id: str) -> Any:
+    request = models.DescribeDomainExtensionAttributeRequest(
+        region_id=REGION, domain_extension_id=extension_id
+    )
+    return client.describe_domain_extension_attribute(request).body
+
+
+def test_domain_extension_lifecycle(
+    client: Client,
+    https_site: tuple[str, str],
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    lb_id, cert_id = https_site
+    other_cert = upload(
+        client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+
+    first = create_extension(client, lb_id, "chat.example.com", cert_id)
+    second = create_extension(client, lb_id, "*.example.org", other_cert)
+    client.set_domain_extension_attribute(
+        models.SetDomainExtensionAttributeRequest(
+            region_id=REGION,
+            domain_extension_id=first,
+            server_certificate_id=other_cert,
+        )
     )
 
+    assert re.fullmatch(r"de-[0-9a-z]{22}", first)
+    listed = extensions(client, lb_id)
+    assert [
+        (e.domain_extension_id, e.domain, e.server_certificate_id) for e in listed
+    ] == [
+        (first, "chat.example.com", other_cert),
+        (second, "*.example.org", other_cert),
+    ]
+    assert [
+        e.domain for e in extensions(client, lb_id, domain_extension_id=second)
+    ] == ["*.example.org"]
+    body = extension_attribute(client, second)
+    assert (body.load_balancer_id, body.listener_port, body.domain) == (
+        lb_id,
+        443,
+        "*.example.org",
+    )
+    client.delete_domain_extension(
+        models.DeleteDomainExtensionRequest(region_id=REGION, domain_extension_id=first)
+    )
+    assert [e.domain_extension_id for e in extensions(client, lb_id)] == [second]
     error = refused(
-        lambda: slb_client.describe_domain_extensions(request), "NotEmulated", 501
+        lambda: extension_attribute(client, first),
+        "InvalidParameter.DomainExtensionId",
+        404,
+    )
+    assert "does not exist" in error.message
+
+
+def test_domain_extension_checks(
+    slb_client: Client, https_site: tuple[str, str]
+) -> None:
+    lb_id, cert_id = https_site
+    for domain in ("a.example.com", "b.example.com", "c.example.com"):
+        create_extension(slb_client, lb_id, domain, cert_id)
+
+    duplicate = refused(
+        lambda: create_extension(slb_client, lb_id, "a.example.com", cert_id),
+        "InvalidParameter",
+    )
+    quota = refused(
+        lambda: create_extension(slb_client, lb_id, "d.example.com", cert_id),
+        "OverQuota",
+    )
+    refused(
+        lambda: create_extension(slb_client, lb_id, "bad domain", cert_id),
+        "InvalidParameter",
+    )
+    refused(
+        lambda: create_extension(
+            slb_client, lb_id, "e.example.com", "nope-cn-hangzhou"
+        ),
+        "ServerCertificateId.NotFound",
+        404,
     )
 
-    assert "DescribeDomainExtensions" in error.message
+    assert "already" in duplicate.message and "3" in quota.message
+    assert len(extensions(slb_client, lb_id)) == 3
+
+
+def test_certificate_of_a_domain_extension_cannot_be_deleted(
+    client: Client,
+    https_site: tuple[str, str],
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    lb_id, _ = https_site
+    extra = upload(
+        client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+    create_extension(client, lb_id, "chat.example.com", extra)
+    request = models.DeleteServerCertificateRequest(
+        region_id=REGION, server_certificate_id=extra
+    )
+
+    refused(
+        lambda: client.delete_server_certificate(request),
+        "CertificateAndPrivateKeyIsRefered",
+    )
+
+
+def test_deleting_the_listener_or_load_balancer_drops_extensions(
+    slb_client: Client, https_site: tuple[str, str], emulator: Any
+) -> None:
+    lb_id, cert_id = https_site
+    extension_id = create_extension(slb_client, lb_id, "chat.example.com", cert_id)
+
+    slb_client.delete_load_balancer_listener(
+        models.DeleteLoadBalancerListenerRequest(
+            region_id=REGION, load_balancer_id=lb_id, listener_port=443
+        )
+    )
+    refused(
+        lambda: extension_attribute(slb_client, extension_id),
+        "InvalidParameter.DomainExtensionId",
+        404,
+    )
+    slb_client.create_load_balancer_httpslistener(
+        models.CreateLoadBalancerHTTPSListenerRequest(
+            region_id=REGION,
+            load_balancer_id=lb_id,
+            listener_port=443,
+            backend_server_port=8080,
+            bandwidth=-1,
+            health_check="off",
+            server_certificate_id=cert_id,
+        )
+    )
+    assert extensions(slb_client, lb_id) == []
+    create_extension(slb_client, lb_id, "chat.example.com", cert_id)
+
+    slb_client.delete_load_balancer(
+        models.DeleteLoadBalancerRequest(region_id=REGION, load_balancer_id=lb_id)
+    )
+
+    assert emulator.control("GET", "state")["tables"]["domain_extensions"] == {}

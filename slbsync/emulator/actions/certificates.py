@@ -1,4 +1,5 @@
-"""Server and CA certificate actions: upload, describe, rename, delete.
+"""Server and CA certificate actions (upload, describe, rename, delete) and
+domain extensions, the extra certificates of HTTPS listeners.
 
 Reference: https://www.alibabacloud.com/help/en/slb/classic-load-balancer/
 developer-reference/api-slb-2014-05-15-uploadservercertificate (and the
@@ -17,12 +18,17 @@ from collections.abc import Callable
 from typing import Any
 
 from slbsync.emulator.actions.load_balancers import DEFAULT_RESOURCE_GROUP
-from slbsync.emulator.errors import ApiError, InvalidParameter, NotEmulated
+from slbsync.emulator.errors import ApiError, InvalidParameter, MissingParameter
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import certificates as cert_state
 from slbsync.emulator.state import listeners as listener_state
+from slbsync.emulator.state import load_balancers as lb_state
 from slbsync.emulator.state import tags as tag_state
-from slbsync.emulator.state.certificates import CertificateRecord, ParsedCertificate
+from slbsync.emulator.state.certificates import (
+    CertificateRecord,
+    DomainExtensionRecord,
+    ParsedCertificate,
+)
 from slbsync.emulator.state.store import Store
 
 RESOURCE_GROUP = r"rg-[\w-]{1,60}"
@@ -207,7 +213,10 @@ def delete_server_certificate(ctx: ActionContext) -> dict[str, Any]:
 
 
 def _refuse_in_use(store: Store, cert_id: str) -> None:
-    if listener_state.listeners_using_certificate(store, cert_id):
+    _purge_orphans(store)
+    if listener_state.listeners_using_certificate(
+        store, cert_id
+    ) or cert_state.domain_extensions_using_certificate(store, cert_id):
         raise cert_state.CertificateInUse()
 
 
@@ -269,21 +278,164 @@ def delete_ca_certificate(ctx: ActionContext) -> dict[str, Any]:
     return {}
 
 
-def _refuse_domain_extensions(ctx: ActionContext) -> dict[str, Any]:
-    """Extra (SNI) certificates on HTTPS listeners are not emulated.
+# Domain extensions: extra certificates of an HTTPS listener, by domain.
+# Reference: https://www.alibabacloud.com/help/en/slb/classic-load-balancer/
+# developer-reference/api-slb-2014-05-15-createdomainextension
 
-    TODO(emulator): domain extensions are refused with NotEmulated, so a spec
-    with per-domain certificates cannot be tried offline; model them as
-    records of (listener, domain, certificate), at most 3 per listener.
-    """
-    raise NotEmulated(f"Action {ctx.action}")
+DOMAIN = r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"
 
 
-for _name_of_action in (
-    "CreateDomainExtension",
-    "DeleteDomainExtension",
-    "DescribeDomainExtensions",
-    "DescribeDomainExtensionAttribute",
-    "SetDomainExtensionAttribute",
-):
-    action(_name_of_action, writes=False)(_refuse_domain_extensions)
+def _listener_of_extension(
+    store: Store, record: DomainExtensionRecord
+) -> listener_state.ListenerRecord | None:
+    """The HTTPS listener an extension belongs to, if it still exists."""
+    try:
+        listener = listener_state.get_listener(
+            store, record.load_balancer_id, "https", record.listener_port
+        )
+    except ApiError:
+        return None
+    if listener.create_time != record.listener_create_time:
+        return None
+    return listener
+
+
+def _purge_orphans(store: Store) -> None:
+    """Forget the extensions of listeners deleted since (the listeners
+    module drops only a listener's rules and tags)."""
+    table = cert_state.domain_extensions(store)
+    for record in list(table.values()):
+        if _listener_of_extension(store, record) is None:
+            del table[record.domain_extension_id]
+
+
+def _extension(ctx: ActionContext) -> tuple[DomainExtensionRecord, Any]:
+    extension_id = ctx.params.str("DomainExtensionId")
+    if not extension_id:
+        raise MissingParameter("DomainExtensionId")
+    record = cert_state.domain_extensions(ctx.store).get(extension_id)
+    listener = None if record is None else _listener_of_extension(ctx.store, record)
+    if record is None or listener is None:
+        raise cert_state.DomainExtensionNotFound()
+    return record, listener
+
+
+def _https_listener(ctx: ActionContext, *, for_write: bool) -> Any:
+    lb = lb_state.get_load_balancer(
+        ctx.store, ctx.params.str("LoadBalancerId"), for_write=for_write
+    )
+    port = ctx.params.int("ListenerPort", required=True, minimum=1, maximum=65535)
+    assert port is not None
+    return listener_state.get_listener(ctx.store, lb.load_balancer_id, "https", port)
+
+
+@action("CreateDomainExtension", writes=True)
+def create_domain_extension(ctx: ActionContext) -> dict[str, Any]:
+    """Add a certificate for one domain to an HTTPS listener (3 per listener)."""
+    listener = _https_listener(ctx, for_write=True)
+    domain = ctx.params.require("Domain")
+    if len(domain) > 80 or not re.fullmatch(DOMAIN, domain):
+        raise InvalidParameter(
+            "Domain", "Use a domain name or a *. wildcard domain, up to 80 characters."
+        )
+    cert = cert_state.get_server_certificate(
+        ctx.store, ctx.params.str("ServerCertificateId")
+    )
+    _purge_orphans(ctx.store)
+    present = cert_state.domain_extensions_of_listener(
+        ctx.store, listener.load_balancer_id, listener.port, listener.create_time
+    )
+    if any(record.domain == domain for record in present):
+        raise ApiError(
+            "InvalidParameter",
+            f'The resource already exists: "{domain}" has an extension already.',
+        )
+    if len(present) >= cert_state.DOMAIN_EXTENSIONS_PER_LISTENER:
+        raise ApiError(
+            "OverQuota",
+            "The Total is over the quota: an HTTPS listener holds at most "
+            f"{cert_state.DOMAIN_EXTENSIONS_PER_LISTENER} domain extensions.",
+        )
+    listener_state.check_not_configuring(ctx, listener)
+
+    record = cert_state.new_domain_extension(
+        ctx.store,
+        load_balancer_id=listener.load_balancer_id,
+        listener_port=listener.port,
+        listener_create_time=listener.create_time,
+        domain=domain,
+        server_certificate_id=cert.certificate_id,
+    )
+    listener_state.mark_configuring(ctx, listener)
+    return {
+        "DomainExtensionId": record.domain_extension_id,
+        "ListenerPort": listener.port,
+    }
+
+
+@action("DeleteDomainExtension", writes=True)
+def delete_domain_extension(ctx: ActionContext) -> dict[str, Any]:
+    """Remove one domain extension."""
+    record, listener = _extension(ctx)
+    lb_state.get_load_balancer(ctx.store, record.load_balancer_id, for_write=True)
+    listener_state.check_not_configuring(ctx, listener)
+    del cert_state.domain_extensions(ctx.store)[record.domain_extension_id]
+    _purge_orphans(ctx.store)
+    listener_state.mark_configuring(ctx, listener)
+    return {}
+
+
+@action("SetDomainExtensionAttribute", writes=True)
+def set_domain_extension_attribute(ctx: ActionContext) -> dict[str, Any]:
+    """Swap the certificate of a domain extension."""
+    record, listener = _extension(ctx)
+    lb_state.get_load_balancer(ctx.store, record.load_balancer_id, for_write=True)
+    cert = cert_state.get_server_certificate(
+        ctx.store, ctx.params.str("ServerCertificateId")
+    )
+    listener_state.check_not_configuring(ctx, listener)
+    record.server_certificate_id = cert.certificate_id
+    listener_state.mark_configuring(ctx, listener)
+    return {}
+
+
+@action("DescribeDomainExtensions")
+def describe_domain_extensions(ctx: ActionContext) -> dict[str, Any]:
+    """An HTTPS listener's domain extensions, optionally one by id."""
+    listener = _https_listener(ctx, for_write=False)
+    wanted = ctx.params.str("DomainExtensionId")
+    found = [
+        record
+        for record in cert_state.domain_extensions_of_listener(
+            ctx.store, listener.load_balancer_id, listener.port, listener.create_time
+        )
+        if wanted is None or record.domain_extension_id == wanted
+    ]
+    return {
+        "DomainExtensions": {
+            "DomainExtension": [
+                {
+                    "DomainExtensionId": record.domain_extension_id,
+                    "Domain": record.domain,
+                    "ServerCertificateId": record.server_certificate_id,
+                }
+                for record in found
+            ]
+        }
+    }
+
+
+@action("DescribeDomainExtensionAttribute")
+def describe_domain_extension_attribute(ctx: ActionContext) -> dict[str, Any]:
+    """One domain extension with its load balancer and port."""
+    record, _ = _extension(ctx)
+    return {
+        "DomainExtensionId": record.domain_extension_id,
+        "Domain": record.domain,
+        "ServerCertificateId": record.server_certificate_id,
+        "LoadBalancerId": record.load_balancer_id,
+        "ListenerPort": record.listener_port,
+    }
+
+
+lb_state.register_cleanup(cert_state.delete_domain_extensions_of_load_balancer)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -238,3 +239,76 @@ def check_private_key(pem: str, certificate: ParsedCertificate) -> None:
     )
     if public_der != certificate.public_key_der:
         raise CertificateKeyMismatch()
+
+
+# Domain extensions: extra (SNI) certificates of an HTTPS listener, chosen by
+# the domain a client asks for.
+
+DOMAIN_EXTENSIONS_PER_LISTENER = 3
+
+
+class DomainExtensionNotFound(ApiError):
+    code = "InvalidParameter.DomainExtensionId"
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(message="The specified DomainExtensionId does not exist.")
+
+
+@dataclass
+class DomainExtensionRecord:
+    domain_extension_id: str
+    load_balancer_id: str
+    listener_port: int
+    # The listener's create_time: an extension outlives no listener, and a
+    # listener re-created on the same port starts without extensions.
+    listener_create_time: float
+    domain: str
+    server_certificate_id: str
+    sequence: int
+
+
+def domain_extensions(store: Store) -> dict[str, DomainExtensionRecord]:
+    return store.table("domain_extensions", DomainExtensionRecord)
+
+
+def new_domain_extension(store: Store, **fields: Any) -> DomainExtensionRecord:
+    extension_id = store.new_id("domain_extension", "de-")
+    record = DomainExtensionRecord(
+        domain_extension_id=extension_id,
+        sequence=store.counters["domain_extension"],
+        **fields,
+    )
+    domain_extensions(store)[extension_id] = record
+    return record
+
+
+def domain_extensions_of_listener(
+    store: Store, lb_id: str, port: int, listener_create_time: float
+) -> list[DomainExtensionRecord]:
+    """An HTTPS listener's extensions, oldest first."""
+    found = [
+        record
+        for record in domain_extensions(store).values()
+        if record.load_balancer_id == lb_id
+        and record.listener_port == port
+        and record.listener_create_time == listener_create_time
+    ]
+    return sorted(found, key=lambda record: record.sequence)
+
+
+def domain_extensions_using_certificate(
+    store: Store, cert_id: str
+) -> list[DomainExtensionRecord]:
+    return [
+        record
+        for record in domain_extensions(store).values()
+        if record.server_certificate_id == cert_id
+    ]
+
+
+def delete_domain_extensions_of_load_balancer(store: Store, lb_id: str) -> None:
+    table = domain_extensions(store)
+    for record in list(table.values()):
+        if record.load_balancer_id == lb_id:
+            del table[record.domain_extension_id]
