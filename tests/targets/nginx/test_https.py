@@ -1,0 +1,98 @@
+"""HTTPS listeners terminate TLS in nginx with the spec's certificate files."""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import ipaddress
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from slbsync.spec.model import (
+    Certificate,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Server,
+    ServerGroup,
+    Spec,
+)
+from slbsync.targets.nginx.lab import LabNginx
+from tests.backends import free_port, wait_for_port
+from tests.targets.nginx.helpers import plan, sync
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chat-edge.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "edge.pem", directory / "edge.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_https_listener_serves_the_certificate(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    b1 = backends("b1")
+    port = free_port()
+    cert_file, key_file = self_signed(tmp_path)
+    web = ServerGroup("web", servers=(Server(b1.port, address="127.0.0.1"),))
+    lb = LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(web,),
+        listeners=(Listener(Protocol.HTTPS, port, "web", certificate="edge-cert"),),
+    )
+    certificate = Certificate(
+        name="edge-cert",
+        target="edge",
+        certificate_file=str(cert_file),
+        private_key_file=str(key_file),
+    )
+    spec = Spec(
+        targets=(lab.target_spec("edge"),),
+        load_balancers=(lb,),
+        certificates=(certificate,),
+    )
+
+    sync(spec)
+    wait_for_port(port)
+
+    context = ssl.create_default_context(cafile=str(cert_file))
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+    connection.request("GET", "/")
+    assert connection.getresponse().read() == b"b1"
+    connection.close()
+    assert plan(spec) == []
+    assert str(key_file) in lab.owned_conf.read_text()  # a path, never the key
+    assert "PRIVATE KEY" not in lab.owned_conf.read_text()
