@@ -46,6 +46,7 @@ UNSUPPORTED_LISTENER_FIELDS = {
     "bandwidth": "HAProxy has no per-listener bandwidth cap; remove bandwidth",
 }
 _DEFAULT_LISTENER = Listener(protocol=Protocol.TCP, port=1)
+_RENDERED = (Protocol.TCP, Protocol.HTTP)
 
 
 def validate_spec(spec: Spec, target: str) -> list[str]:
@@ -149,7 +150,8 @@ def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
             "HAProxy balance algorithm",
         )
     check = listener.health_check
-    if check.enabled and check.type not in ("tcp", "http"):
+    served = listener.protocol in _RENDERED
+    if served and check.enabled and check.type not in ("tcp", "http"):
         yield _at(
             where,
             f"{path}.health_check.type",
@@ -179,25 +181,27 @@ def _unsupported(listener: Listener, path: str) -> Iterator[str]:
 def _shared_groups(lb: LoadBalancer, path: str) -> Iterator[str]:
     """Listeners sharing a group must agree: HAProxy sets these per backend."""
     seen: dict[str, Listener] = {}
-    for listener in lb.listeners:
-        if not listener.server_group:
-            continue
+    for index, listener in enumerate(lb.listeners):
+        if not listener.server_group or listener.protocol not in _RENDERED:
+            continue  # a listener HAProxy cannot serve is reported already
         first = seen.setdefault(listener.server_group, listener)
         if first is listener:
             continue
         a, b = normalise_listener(first), normalise_listener(listener)
-        mode_a = a.protocol == Protocol.HTTP
-        mode_b = b.protocol == Protocol.HTTP
-        for what, differs in (
-            ("mode (tcp or http)", mode_a != mode_b),
-            ("scheduler", a.scheduler != b.scheduler),
-            ("health_check", a.health_check != b.health_check),
-        ):
-            if differs:
-                yield _at(
-                    listener.location,
-                    f"{path}.listeners",
-                    f"{first.label} and {listener.label} share server group "
-                    f"{listener.server_group} but not its {what}; HAProxy sets "
-                    "that per backend: make them agree or use two groups",
-                )
+        differs = [
+            what
+            for what, differ in (
+                ("mode (tcp or http)", a.protocol != b.protocol),
+                ("scheduler", a.scheduler != b.scheduler),
+                ("health_check", a.health_check != b.health_check),
+            )
+            if differ
+        ]
+        if differs:
+            yield _at(
+                listener.location,
+                f"{path}.listeners[{index}]",
+                f"{first.label} and {listener.label} share server group "
+                f"{listener.server_group} but not its {' or '.join(differs)}; "
+                "HAProxy sets these per backend: make them agree or use two groups",
+            )

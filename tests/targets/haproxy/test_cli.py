@@ -1,0 +1,91 @@
+"""slbsync validate, plan and apply from a YAML spec, against a real HAProxy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from slbsync.cli.app import app
+from tests.backends import Backend, free_port, http_get
+from tests.targets.haproxy.conftest import RunningHaproxy
+
+runner = CliRunner()
+
+SPEC = """\
+targets:
+  edge:
+    type: haproxy
+    config_path: {dir}/slbsync.cfg
+    main_config: [{dir}/haproxy.cfg]
+    runtime_socket: {dir}/admin.sock
+    master_socket: {dir}/master.sock
+    state_file: {dir}/server-state
+    hard_stop_after: 5s
+    bind_address: 127.0.0.1
+load_balancers:
+  chat-edge:
+    target: edge
+    server_groups:
+      web:
+        servers:
+{servers}
+    listeners:
+      - protocol: http
+        port: {port}
+        server_group: web
+        scheduler: weighted_round_robin
+        health_check:
+          {{type: http, path: /health, interval: 1s, healthy: 2, unhealthy: 2}}
+"""
+
+
+def _write_spec(
+    path: Path, haproxy: RunningHaproxy, port: int, servers: list[tuple[int, int]]
+) -> Path:
+    lines = "\n".join(
+        f"          - {{address: 127.0.0.1, port: {p}, weight: {w}}}"
+        for p, w in servers
+    )
+    path.write_text(SPEC.format(dir=haproxy.workdir, port=port, servers=lines))
+    return path
+
+
+def test_plan_apply_and_plan_again_through_the_cli(
+    haproxy: RunningHaproxy, http_backends: list[Backend], tmp_path: Path
+) -> None:
+    b1, b2, _ = http_backends
+    port = free_port()
+    spec = _write_spec(tmp_path / "edge.yaml", haproxy, port, [(b1.port, 100)])
+
+    assert runner.invoke(app, ["validate", str(spec)]).exit_code == 0
+    planned = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
+    assert planned.exit_code == 2, planned.output
+    assert "+ load balancer chat-edge" in planned.output
+    assert "config reload" in planned.output
+
+    applied = runner.invoke(app, ["apply", str(spec), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert http_get(port) == "b1"
+    again = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
+
+    # A saved plan with a join and a weight change, applied as reviewed.
+    _write_spec(spec, haproxy, port, [(b1.port, 50), (b2.port, 100)])
+    saved = tmp_path / "plan.json"
+    made = runner.invoke(app, ["plan", str(spec), "--out", str(saved)])
+    assert made.exit_code == 0, made.output
+    workers = haproxy.worker_pids()
+    actions = sorted(
+        c["action"]
+        for t in json.loads(saved.read_text())["targets"]
+        for c in t["changes"]
+    )
+    assert actions == ["runtime add server", "runtime set weight"]
+
+    applied = runner.invoke(app, ["apply", "--plan", str(saved), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert haproxy.worker_pids() == workers
+    weights = {s.port: s.weight for s in haproxy.admin.servers_state("chat-edge:web")}
+    assert weights == {b1.port: 50, b2.port: 100}
