@@ -298,3 +298,30 @@ def test_rules_show_on_the_listener_and_go_with_it(slb_client: Any) -> None:
 
     on_listener(slb_client, "DeleteLoadBalancerListener", lb, 80)
     call(slb_client, "DeleteVServerGroup", vserver_group_id=group)
+
+
+def test_https_attribute_lists_domain_extensions(slb_client: Any) -> None:
+    lb = make_load_balancer(slb_client)
+    make_https_listener(slb_client, lb)
+    extra_cert = upload_server_certificate(slb_client)
+    created = call(
+        slb_client,
+        "CreateDomainExtension",
+        load_balancer_id=lb,
+        listener_port=443,
+        domain="api.example.com",
+        server_certificate_id=extra_cert,
+    )
+
+    body = call(
+        slb_client,
+        "DescribeLoadBalancerHTTPSListenerAttribute",
+        load_balancer_id=lb,
+        listener_port=443,
+    )
+
+    extensions = body.domain_extensions.domain_extension
+    assert [(e.domain, e.server_certificate_id) for e in extensions] == [
+        ("api.example.com", extra_cert)
+    ]
+    assert extensions[0].domain_extension_id == created.domain_extension_id

@@ -373,7 +373,7 @@ def _describe_attribute(ctx: ActionContext, protocol: str) -> dict[str, Any]:
     if protocol in ("http", "https"):
         body["Rules"] = {"Rule": _rules(ctx.store, listener)}
     if protocol == "https":
-        body["DomainExtensions"] = {"DomainExtension": []}
+        body["DomainExtensions"] = {"DomainExtension": _extensions(ctx.store, listener)}
     return _compact(body)
 
 
@@ -571,6 +571,21 @@ def _rules(store: Store, listener: ListenerRecord) -> list[dict[str, Any]]:
         }
         for rule in rules.rules_of_listener(
             store, listener.load_balancer_id, listener.protocol, listener.port
+        )
+    ]
+
+
+def _extensions(store: Store, listener: ListenerRecord) -> list[dict[str, Any]]:
+    from slbsync.emulator.state import certificates
+
+    return [
+        {
+            "DomainExtensionId": extension.domain_extension_id,
+            "Domain": extension.domain,
+            "ServerCertificateId": extension.server_certificate_id,
+        }
+        for extension in certificates.domain_extensions_of_listener(
+            store, listener.load_balancer_id, listener.port, listener.create_time
         )
     ]
 

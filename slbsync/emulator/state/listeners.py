@@ -229,11 +229,17 @@ def require_lb_id(ctx: ActionContext) -> str:
 
 
 def delete_listener_record(store: Store, listener: ListenerRecord) -> None:
-    """Drop a listener with its tags and forwarding rules."""
-    from slbsync.emulator.state import rules, tags
+    """Drop a listener with its tags, forwarding rules and domain extensions."""
+    from slbsync.emulator.state import certificates, rules, tags
 
     rules.delete_rules_of_listener(
         store, listener.load_balancer_id, listener.protocol, listener.port
     )
+    if listener.protocol == "https":
+        extensions = certificates.domain_extensions(store)
+        for extension in certificates.domain_extensions_of_listener(
+            store, listener.load_balancer_id, listener.port, listener.create_time
+        ):
+            extensions.pop(extension.domain_extension_id, None)
     tags.remove_all_tags(store, "listener", listener.tag_resource_id)
     listeners(store).pop(listener.key, None)
