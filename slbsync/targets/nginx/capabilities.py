@@ -80,7 +80,9 @@ def _group_problems(lb: LoadBalancer) -> list[str]:
     return problems
 
 
-def _server_problems(address: str | None, server_id: str | None, where: str) -> list:
+def _server_problems(
+    address: str | None, server_id: str | None, where: str
+) -> list[str]:
     if not address:
         return [
             f"{where}.address: nginx reaches servers by IP address, and "

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import crossplane
+import crossplane  # type: ignore[import-untyped]
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (

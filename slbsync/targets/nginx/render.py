@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import crossplane
+import crossplane  # type: ignore[import-untyped]
 
 from slbsync.spec.model import Listener, LoadBalancer, Protocol, Server
 from slbsync.targets.nginx.codec import to_plain
