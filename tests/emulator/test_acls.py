@@ -447,3 +447,32 @@ def test_acl_used_by_a_listener_cannot_be_deleted(client: Client) -> None:
     assert [
         (r.load_balancer_id, r.listener_port, r.protocol, r.acl_type) for r in related
     ] == [(lb_id, 80, "http", "white")]
+
+
+def test_acl_of_another_region_is_not_found(slb_client: Client) -> None:
+    acl_id = create(slb_client)
+    request = models.DescribeAccessControlListAttributeRequest(
+        region_id="cn-beijing", acl_id=acl_id
+    )
+
+    refused(
+        lambda: slb_client.describe_access_control_list_attribute(request),
+        "AclNotExist",
+        404,
+    )
+
+
+def test_tag_resources_tags_an_acl(slb_client: Client) -> None:
+    acl_id = create(slb_client)
+
+    slb_client.tag_resources(
+        models.TagResourcesRequest(
+            region_id=REGION,
+            resource_type="acl",
+            resource_id=[acl_id],
+            tag=[models.TagResourcesRequestTag(key="team", value="im")],
+        )
+    )
+
+    tags = attribute(slb_client, acl_id).tags.tag
+    assert [(tag.tag_key, tag.tag_value) for tag in tags] == [("team", "im")]

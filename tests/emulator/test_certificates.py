@@ -715,3 +715,40 @@ def test_deleting_the_listener_or_load_balancer_drops_extensions(
     )
 
     assert emulator.control("GET", "state")["tables"]["domain_extensions"] == {}
+
+
+def test_certificate_of_another_region_is_not_found(
+    slb_client: Client,
+    ec_certificate: x509.Certificate,
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    cert_id = upload(
+        slb_client, cert_pem(ec_certificate), key_pem(ec_key)
+    ).server_certificate_id
+    ca_id = upload_ca(slb_client, cert_pem(ec_certificate))
+    rename = models.SetServerCertificateNameRequest(
+        region_id="cn-beijing",
+        server_certificate_id=cert_id,
+        server_certificate_name="x",
+    )
+    delete_ca = models.DeleteCACertificateRequest(
+        region_id="cn-beijing", cacertificate_id=ca_id
+    )
+
+    refused(
+        lambda: slb_client.set_server_certificate_name(rename),
+        "ServerCertificateId.NotFound",
+        404,
+    )
+    refused(
+        lambda: slb_client.delete_cacertificate(delete_ca),
+        "CACertificateId.NotFound",
+        404,
+    )
+    beijing = models.DescribeServerCertificatesRequest(region_id="cn-beijing")
+    assert (
+        slb_client.describe_server_certificates(
+            beijing
+        ).body.server_certificates.server_certificate
+        == []
+    )

@@ -201,6 +201,24 @@ def test_rules_on_a_tcp_listener_are_refused(client: Client, site: Site) -> None
     assert "tcp" in error.message
 
 
+def test_listener_protocol_is_read_in_any_case(slb_client: Client) -> None:
+    site = make_site(slb_client)
+    rule = {"RuleName": "x", "Url": "/x", "VServerGroupId": site.web}
+
+    create_rules(slb_client, site, [rule], listener_protocol="HTTP")
+
+    refused(
+        lambda: create_rules(
+            slb_client,
+            site,
+            [{**rule, "RuleName": "y", "Url": "/y"}],
+            443,
+            listener_protocol="tcp",
+        ),
+        "RuleNotSupport",
+    )
+
+
 def test_unknown_listener_is_refused(slb_client: Client) -> None:
     site = make_site(slb_client)
 

@@ -39,6 +39,14 @@ def _acl_name(ctx: ActionContext) -> str:
     return name
 
 
+def _acl(ctx: ActionContext) -> AclRecord:
+    """The ACL named by ``AclId``; one of another region is not found."""
+    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    if acl.region_id != ctx.region_id:
+        raise acl_state.AclNotFound()
+    return acl
+
+
 def _page(ctx: ActionContext, number_name: str) -> tuple[int, int]:
     number = ctx.params.int(number_name, default=1, minimum=1, maximum=1_000_000)
     size = ctx.params.int("PageSize", default=10, minimum=1, maximum=50)
@@ -82,7 +90,7 @@ def create_access_control_list(ctx: ActionContext) -> dict[str, Any]:
 @action("DeleteAccessControlList", writes=True)
 def delete_access_control_list(ctx: ActionContext) -> dict[str, Any]:
     """Delete an ACL no listener uses."""
-    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    acl = _acl(ctx)
     if listener_state.listeners_using_acl(ctx.store, acl.acl_id):
         raise acl_state.AclBoundToListener()
     del acl_state.acls(ctx.store)[acl.acl_id]
@@ -93,7 +101,7 @@ def delete_access_control_list(ctx: ActionContext) -> dict[str, Any]:
 @action("SetAccessControlListAttribute", writes=True)
 def set_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
     """Rename an ACL."""
-    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    acl = _acl(ctx)
     name = _acl_name(ctx)
     acl_state.check_name_free(ctx.store, acl.region_id, name, own_id=acl.acl_id)
     acl.acl_name = name
@@ -103,7 +111,7 @@ def set_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
 @action("AddAccessControlListEntry", writes=True)
 def add_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
     """Add up to 50 CIDR entries; entries already present are skipped."""
-    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    acl = _acl(ctx)
     raw = ctx.params.json("AclEntrys", required=True)
     entries = acl_state.parse_entries(raw, acl.address_ip_version)
     acl_state.add_entries(acl, entries)
@@ -113,7 +121,7 @@ def add_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
 @action("RemoveAccessControlListEntry", writes=True)
 def remove_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
     """Remove entries; absent ones are skipped, all absent is AclEntryEmpty."""
-    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    acl = _acl(ctx)
     raw = ctx.params.json("AclEntrys", required=True)
     entries = acl_state.parse_entries(raw, acl.address_ip_version, for_removal=True)
     acl_state.remove_entries(acl, entries)
@@ -163,7 +171,7 @@ def _summary(store: Store, acl: AclRecord) -> dict[str, Any]:
 @action("DescribeAccessControlListAttribute")
 def describe_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
     """One ACL with a page of its entries (10, max 50) and the listeners using it."""
-    acl = acl_state.get_acl(ctx.store, ctx.params.str("AclId"))
+    acl = _acl(ctx)
     comment = ctx.params.str("AclEntryComment")
     number, size = _page(ctx, "Page")
 

@@ -193,9 +193,7 @@ def describe_server_certificates(ctx: ActionContext) -> dict[str, Any]:
 @action("SetServerCertificateName", writes=True)
 def set_server_certificate_name(ctx: ActionContext) -> dict[str, Any]:
     """Rename a server certificate."""
-    cert = cert_state.get_server_certificate(
-        ctx.store, ctx.params.str("ServerCertificateId")
-    )
+    cert = _in_region(ctx, server=True)
     cert.name = _name(ctx, "ServerCertificateName", required=True)
     return {}
 
@@ -203,13 +201,28 @@ def set_server_certificate_name(ctx: ActionContext) -> dict[str, Any]:
 @action("DeleteServerCertificate", writes=True)
 def delete_server_certificate(ctx: ActionContext) -> dict[str, Any]:
     """Delete a server certificate no listener uses."""
-    cert = cert_state.get_server_certificate(
-        ctx.store, ctx.params.str("ServerCertificateId")
-    )
+    cert = _in_region(ctx, server=True)
     _refuse_in_use(ctx.store, cert.certificate_id)
     del cert_state.server_certificates(ctx.store)[cert.certificate_id]
     tag_state.remove_all_tags(ctx.store, TAG_TYPE, cert.certificate_id)
     return {}
+
+
+def _in_region(ctx: ActionContext, *, server: bool) -> CertificateRecord:
+    """The certificate the request names; another region's is not found."""
+    if server:
+        cert = cert_state.get_server_certificate(
+            ctx.store, ctx.params.str("ServerCertificateId")
+        )
+        not_found: type[ApiError] = cert_state.ServerCertificateNotFound
+    else:
+        cert = cert_state.get_ca_certificate(
+            ctx.store, ctx.params.str("CACertificateId")
+        )
+        not_found = cert_state.CACertificateNotFound
+    if cert.region_id != ctx.region_id:
+        raise not_found()
+    return cert
 
 
 def _refuse_in_use(store: Store, cert_id: str) -> None:
@@ -263,7 +276,7 @@ def describe_ca_certificates(ctx: ActionContext) -> dict[str, Any]:
 @action("SetCACertificateName", writes=True)
 def set_ca_certificate_name(ctx: ActionContext) -> dict[str, Any]:
     """Rename a CA certificate."""
-    cert = cert_state.get_ca_certificate(ctx.store, ctx.params.str("CACertificateId"))
+    cert = _in_region(ctx, server=False)
     cert.name = _name(ctx, "CACertificateName", required=True)
     return {}
 
@@ -271,7 +284,7 @@ def set_ca_certificate_name(ctx: ActionContext) -> dict[str, Any]:
 @action("DeleteCACertificate", writes=True)
 def delete_ca_certificate(ctx: ActionContext) -> dict[str, Any]:
     """Delete a CA certificate no listener uses."""
-    cert = cert_state.get_ca_certificate(ctx.store, ctx.params.str("CACertificateId"))
+    cert = _in_region(ctx, server=False)
     _refuse_in_use(ctx.store, cert.certificate_id)
     del cert_state.ca_certificates(ctx.store)[cert.certificate_id]
     tag_state.remove_all_tags(ctx.store, TAG_TYPE, cert.certificate_id)

@@ -196,7 +196,7 @@ def create_rules(ctx: ActionContext) -> dict[str, Any]:
     )
     port = params.int("ListenerPort", required=True, minimum=1, maximum=65535)
     assert port is not None
-    protocol = params.str("ListenerProtocol", choices=("tcp", "udp", "http", "https"))
+    protocol = listener_state.optional_protocol(ctx)
     listener = _listener_of(ctx, lb.load_balancer_id, protocol, port)
 
     existing = rule_state.rules_of_listener(
@@ -309,7 +309,7 @@ def describe_rules(ctx: ActionContext) -> dict[str, Any]:
     lb = lb_state.get_load_balancer(ctx.store, params.str("LoadBalancerId"))
     port = params.int("ListenerPort", required=True, minimum=1, maximum=65535)
     assert port is not None
-    protocol = params.str("ListenerProtocol", choices=("tcp", "udp", "http", "https"))
+    protocol = listener_state.optional_protocol(ctx)
     listener = listener_state.get_listener(
         ctx.store, lb.load_balancer_id, protocol, port
     )
