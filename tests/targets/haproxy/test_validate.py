@@ -1,0 +1,125 @@
+"""What a haproxy target refuses, each with a message that says what to do."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from slbsync.spec.model import (
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    Location,
+    Membership,
+    Protocol,
+    Server,
+    ServerGroup,
+    Spec,
+    StickySession,
+    TargetSpec,
+)
+from slbsync.targets.haproxy.target import HaproxyTarget
+
+TARGET = TargetSpec(name="edge", type="haproxy")
+HERE = Location("edge.yaml", 7, 9)
+
+
+def _problems(lb: LoadBalancer, target: TargetSpec = TARGET) -> list[str]:
+    spec = Spec(targets=(target,), load_balancers=(lb,))
+    return HaproxyTarget(target).validate(spec)
+
+
+def _lb(*listeners: Listener, servers: tuple[Server, ...] = ()) -> LoadBalancer:
+    servers = servers or (Server(port=80, address="10.0.0.1"),)
+    return LoadBalancer(
+        name="chat",
+        target="edge",
+        server_groups=(ServerGroup(name="web", servers=servers),),
+        listeners=listeners,
+    )
+
+
+def _listener(**values: object) -> Listener:
+    base = Listener(protocol=Protocol.TCP, port=443, server_group="web", location=HERE)
+    return replace(base, **values)  # type: ignore[arg-type]
+
+
+def test_a_plain_tcp_and_http_spec_passes() -> None:
+    http = _listener(protocol=Protocol.HTTP, port=80, health_check=HealthCheck("http"))
+    assert _problems(_lb(_listener(), replace(http, server_group="web2"))) == [
+        "edge.yaml:7:9 load_balancers.chat.listeners[1].server_group: "
+        '"web2" is not a server group of chat'
+    ]
+
+
+def test_udp_is_refused_with_a_way_out() -> None:
+    problems = _problems(_lb(_listener(protocol=Protocol.UDP)))
+    assert problems == [
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].protocol: HAProxy 2.6 "
+        "cannot balance UDP; serve this listener with an nginx (stream) or "
+        "alibaba-slb target"
+    ]
+
+
+def test_server_without_address_is_refused() -> None:
+    problems = _problems(_lb(_listener(), servers=(Server(port=80, id="i-bp1x"),)))
+    assert problems == [
+        "load_balancers.chat.server_groups.web.servers[0]: server i-bp1x has no "
+        "address; a haproxy target reaches servers by IP address: give address"
+    ]
+
+
+def test_host_name_and_weight_out_of_range_are_refused() -> None:
+    servers = (Server(port=80, address="node-1.internal", weight=150),)
+    problems = _problems(_lb(_listener(), servers=servers))
+    assert len(problems) == 2
+    assert '"node-1.internal" is not an IP address' in problems[0]
+    assert problems[1].endswith(".servers[0].weight: 150 is not between 0 and 100")
+
+
+def test_knobs_not_rendered_are_refused_not_dropped() -> None:
+    sticky = _listener(
+        protocol=Protocol.HTTP, port=80, sticky_session=StickySession(cookie_timeout=60)
+    )
+    problems = _problems(_lb(sticky))
+    assert problems == [
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].sticky_session: cookie "
+        "stickiness is not rendered for HAProxy yet"
+    ]
+
+
+def test_listeners_sharing_a_group_must_agree_on_the_scheduler() -> None:
+    first = _listener(scheduler="least_connections")
+    second = _listener(port=444, scheduler="source_hash")
+    (problem,) = _problems(_lb(first, second))
+    assert problem == (
+        "edge.yaml:7:9 load_balancers.chat.listeners[1]: tcp/443 and tcp/444 "
+        "share server group web but not its scheduler; HAProxy sets these per "
+        "backend: make them agree or use two groups"
+    )
+
+
+def test_discovered_membership_and_bad_names_are_refused() -> None:
+    lb = _lb(_listener())
+    group = replace(lb.server_groups[0], name="web:1", membership=Membership.DISCOVERED)
+    lb = replace(lb, server_groups=(group,), listeners=())
+    problems = _problems(lb)
+    assert "cannot name an HAProxy section" in problems[0]
+    assert problems[1].startswith(
+        "load_balancers.chat.server_groups.web:1.membership: discovered membership"
+    )
+
+
+def test_unknown_option_and_bad_duration_name_the_option() -> None:
+    target = TargetSpec(
+        name="edge",
+        type="haproxy",
+        options=(("hard_stop_after", "soon"), ("socket", "/run/x.sock")),
+    )
+    problems = _problems(_lb(_listener()), target)
+    assert problems[0].startswith(
+        'targets.edge.options.socket: "socket" is not an option of a haproxy target'
+    )
+    assert problems[1] == (
+        'targets.edge.options.hard_stop_after: "soon" is not a duration; write it '
+        "as 300s, 5m or a number of seconds"
+    )
