@@ -75,16 +75,17 @@ def create_load_balancer_https_listener(ctx: ActionContext) -> dict[str, Any]:
 
 def _create(ctx: ActionContext, protocol: str) -> dict[str, Any]:
     params = ctx.params
-    lb = lbs.get_load_balancer(ctx.store, require_lb_id(ctx), for_write=True)
-    port = require_port(ctx)
 
-    # Required parameters the cloud checks before anything else.
+    # Required parameters, checked before the load balancer is looked up.
+    lb_id = require_lb_id(ctx)
+    port = require_port(ctx)
     if protocol != "http":
         params.int("Bandwidth", required=True)
     if protocol in ("http", "https"):
         params.switch("HealthCheck", required=True)
     pairs = params.tags()
     tags.check_tags(pairs)
+    lb = lbs.get_load_balancer(ctx.store, lb_id, for_write=True)
 
     if find_listener_on_port(ctx.store, lb.load_balancer_id, protocol, port):
         raise ApiError(
@@ -222,7 +223,8 @@ def _apply(
     _check_acl(ctx.store, listener)
     _check_certificates(ctx.store, listener)
     _check_sticky_session(listener)
-    _check_forward(ctx.store, listener)
+    if creating:
+        _check_forward(ctx.store, listener)
 
 
 def _check_bandwidth(

@@ -15,7 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from slbsync.emulator.errors import ApiError, InvalidParameter, VServerGroupNotFound
+from slbsync.emulator.errors import (
+    ApiError,
+    InvalidParameter,
+    MissingParameter,
+    VServerGroupNotFound,
+    VServerGroupProcessing,
+)
 from slbsync.emulator.params import as_int, parse_lenient_json
 from slbsync.emulator.state.store import Store
 
@@ -107,8 +113,6 @@ def format_time(epoch: float) -> str:
 def check_not_processing(ctx: ActionContext, group: VServerGroupRecord) -> None:
     """Refuse a group write while the previous one is still being applied."""
     if ctx.configuring_seconds > 0 and ctx.now < group.busy_until:
-        from slbsync.emulator.errors import VServerGroupProcessing
-
         raise VServerGroupProcessing()
 
 
@@ -128,8 +132,6 @@ def read_backend_servers(
     text = ctx.params.raw(name)
     if text is None:
         if required:
-            from slbsync.emulator.errors import MissingParameter
-
             raise MissingParameter(name)
         return None
     if text.strip() == "":
