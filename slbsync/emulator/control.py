@@ -139,7 +139,7 @@ def _seed_instances(emulator: EmulatorServer, data: Any) -> dict[str, Any]:
     with store.lock:
         # Validate every item before seeding any, so bad input changes nothing.
         for item in items:
-            ecs.check_status(item.get("status", "Running"))
+            ecs.check_seed(item)
         seeded = [
             ecs.seed_instance(store, item, emulator.region, time.time()).instance_id
             for item in items

@@ -155,7 +155,10 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         """Serve on a background thread; return at once."""
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"emulator-{self.port}", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"emulator-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -209,8 +212,10 @@ class EmulatorServer:
                 configuring_seconds=self.faults.configuring_seconds,
             )
             body = spec.handler(ctx)
-            if spec.writes:
-                self.store.save()
+        # Saved after the lock is released, so concurrent writes share a fsync;
+        # either way the change is on disk before it is answered.
+        if spec.writes:
+            self.store.save()
         if decision is not None and decision.lose_response and spec.writes:
             raise _LoseResponse()
         return body

@@ -65,10 +65,8 @@ def check_backend_server(store: Store, server_id: str, server_type: str) -> None
         )
 
 
-def seed_instance(
-    store: Store, data: dict[str, Any], region: str, now: float
-) -> InstanceRecord:
-    """An instance from the control API's JSON; a bad field raises ValueError."""
+def check_seed(data: dict[str, Any]) -> tuple[str, str, list[list[str]]]:
+    """Id, status and tags of a seed from the control API; bad ones raise ValueError."""
     instance_id = data.get("id") or data.get("instance_id")
     if not isinstance(instance_id, str) or not _INSTANCE_ID.match(instance_id):
         raise ValueError(f"instance id must look like i-xxxx, got {instance_id!r}")
@@ -77,10 +75,20 @@ def seed_instance(
     tags = data.get("tags", {})
     if isinstance(tags, dict):
         pairs = [[str(k), str(v)] for k, v in tags.items()]
-    elif isinstance(tags, list):
+    elif isinstance(tags, list) and all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in tags
+    ):
         pairs = [[str(k), str(v)] for k, v in tags]
     else:
         raise ValueError("tags must be an object {key: value} or [[key, value]]")
+    return instance_id, status, pairs
+
+
+def seed_instance(
+    store: Store, data: dict[str, Any], region: str, now: float
+) -> InstanceRecord:
+    """An instance from the control API's JSON; a bad field raises ValueError."""
+    instance_id, status, pairs = check_seed(data)
     number = store.next_number("ecs-ip")
     record = InstanceRecord(
         instance_id=instance_id,

@@ -28,6 +28,11 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.lock = threading.RLock()
+        # Persistence: snapshots are numbered; the file holds _saved_version.
+        self._save_lock = threading.Lock()
+        self._version = 0
+        self._saved_version = 0
+        self._latest: tuple[int, str] = (0, "")
         self.path = Path(path) if path else None
         self._tables: dict[str, dict[str, Any]] = {}
         self._types: dict[str, type] = {}
@@ -90,17 +95,34 @@ class Store:
             return {"tables": tables, "counters": dict(self.counters)}
 
     def save(self) -> None:
-        """Persist atomically, if a state file was given."""
+        """Persist the state as it is now; return once it is on disk.
+
+        The state is serialised under the lock, and written outside it when
+        the caller does not hold the lock: concurrent writers then share one
+        fsync (group commit), since a write covers every snapshot before it.
+        """
         if self.path is None:
             return
-        document = json.dumps(self.dump(), sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(document)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        with self.lock:
+            self._version += 1
+            self._latest = (self._version, json.dumps(self.dump()))
+            version = self._version
+        self._write_through(version)
+
+    def _write_through(self, version: int) -> None:
+        assert self.path is not None
+        with self._save_lock:
+            if self._saved_version >= version:
+                return  # another writer already put this change on disk
+            latest_version, document = self._latest
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(document)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+            self._saved_version = latest_version
 
     def _load(self) -> None:
         assert self.path is not None

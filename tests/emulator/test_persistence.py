@@ -1,0 +1,135 @@
+"""State persisted with --state: across a clean restart and a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from slbsync.emulator.server import EmulatorServer
+from slbsync.emulator.signature import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
+from tests.conftest import make_slb_client
+from tests.emulator.slb_helpers import call
+
+REGION = "cn-hangzhou"
+
+
+class _Where:
+    """Enough of the emulator fixture for make_slb_client."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.access_key_id = DEFAULT_ACCESS_KEY_ID
+        self.access_key_secret = DEFAULT_ACCESS_KEY_SECRET
+
+
+def lb_names(endpoint: str) -> list[str]:
+    client = make_slb_client(_Where(endpoint))  # type: ignore[arg-type]
+    body = call(client, "DescribeLoadBalancers", region_id=REGION, page_size=100)
+    return sorted(lb.load_balancer_name for lb in body.load_balancers.load_balancer)
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    server = EmulatorServer(state_path=state).start()
+    client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
+    lb = call(client, "CreateLoadBalancer", region_id=REGION, load_balancer_name="kept")
+    call(
+        client,
+        "CreateLoadBalancerTCPListener",
+        load_balancer_id=lb.load_balancer_id,
+        listener_port=80,
+        backend_server_port=80,
+        bandwidth=-1,
+    )
+    server.stop()
+
+    again = EmulatorServer(state_path=state).start()
+    try:
+        assert lb_names(again.endpoint) == ["kept"]
+        client = make_slb_client(_Where(again.endpoint))  # type: ignore[arg-type]
+        attribute = call(
+            client,
+            "DescribeLoadBalancerAttribute",
+            load_balancer_id=lb.load_balancer_id,
+        )
+        assert attribute.listener_ports.listener_port == [80]
+        # New ids never repeat ids made before the restart.
+        other = call(client, "CreateLoadBalancer", region_id=REGION)
+        assert other.load_balancer_id != lb.load_balancer_id
+    finally:
+        again.stop()
+
+
+def test_state_file_is_replaced_whole(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    server = EmulatorServer(state_path=state).start()
+    try:
+        client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
+        call(client, "CreateLoadBalancer", region_id=REGION)
+        document = json.loads(state.read_text())
+        assert len(document["tables"]["load_balancers"]) == 1
+        assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+    finally:
+        server.stop()
+
+
+def _serve(state: Path) -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from slbsync.cli.app import main; main()",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--state",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.search(r"http://(127\.0\.0\.1:\d+)", first)
+    if match is None:
+        process.kill()
+        pytest.fail(f"emulator did not start: {first}{process.stdout.read()}")
+    return process, match.group(1), first
+
+
+def test_sigkilled_emulator_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    process, endpoint, _ = _serve(state)
+    try:
+        client = make_slb_client(_Where(endpoint))  # type: ignore[arg-type]
+        for n in range(12):
+            call(
+                client,
+                "CreateLoadBalancer",
+                region_id=REGION,
+                load_balancer_name=f"lb{n:02}",
+            )
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    process, endpoint, first = _serve(state)
+    try:
+        assert lb_names(endpoint) == [f"lb{n:02}" for n in range(12)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        output = first + process.stdout.read()
+    assert DEFAULT_ACCESS_KEY_SECRET in output  # the public pair is shown
+    assert "stopping" in output
