@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,6 +77,9 @@ class NginxTarget(Target):
         self.options = parse_options(spec)
         self._certificates: dict[str, CertificateFiles] = {}
         self._staged: dict[str, LoadBalancer] | None = None
+        # The apply runner calls apply_change for several load balancers at
+        # once; staging is one model, so one at a time.
+        self._lock = threading.Lock()
 
     # -- validation and normalisation -------------------------------------
 
@@ -148,30 +152,30 @@ class NginxTarget(Target):
             fields=difference.fields,
             live_id=difference.live_id,
             payload=payload_of(**payload),
-            note="staged; one render, nginx -t and reload at the end of the run",
         )
 
     # -- writing -----------------------------------------------------------
 
     def apply_change(self, change: Change) -> ChangeOutcome:
-        if self._staged is None:
-            owned = read_owned_config(self.options.config_path, self.name)
-            self._certificates = {**owned.certificates, **self._certificates}
-            self._staged = {lb.name: lb for lb in owned.load_balancers}
-        files = change.get("certificate_files")
-        desired = change.get("desired")
-        if files and desired and desired.get("certificate"):
-            self._certificates[desired["certificate"]] = CertificateFiles(**files)
-
-        _stage(self._staged, change, self.name)
+        with self._lock:
+            if self._staged is None:
+                owned = read_owned_config(self.options.config_path, self.name)
+                self._certificates = {**owned.certificates, **self._certificates}
+                self._staged = {lb.name: lb for lb in owned.load_balancers}
+            files = change.get("certificate_files")
+            desired = change.get("desired")
+            if files and desired and desired.get("certificate"):
+                self._certificates[desired["certificate"]] = CertificateFiles(**files)
+            _stage(self._staged, change, self.name)
         log.info("apply: target=%s staged=%s", self.name, change.summary)
         return ChangeOutcome(change=change, note="staged for commit")
 
     def commit(self) -> None:
         """Render every staged change into the owned file and put it live."""
-        if self._staged is None:
+        with self._lock:
+            staged, self._staged = self._staged, None
+        if staged is None:
             return
-        staged, self._staged = self._staged, None
         lbs = [normalise_load_balancer(lb) for lb in staged.values()]
 
         # Refused before anything is written: nginx cannot run an empty upstream.
