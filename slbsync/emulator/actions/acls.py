@@ -56,7 +56,10 @@ def _page(ctx: ActionContext, number_name: str) -> tuple[int, int]:
 
 @action("CreateAccessControlList", writes=True)
 def create_access_control_list(ctx: ActionContext) -> dict[str, Any]:
-    """Create an empty ACL; names are unique per region, 50 ACLs per region."""
+    """Create an empty ACL; names are unique per region, 50 ACLs per region.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/CreateAccessControlList
+    """
     params = ctx.params
     name = _acl_name(ctx)
     version = params.str(
@@ -89,7 +92,10 @@ def create_access_control_list(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DeleteAccessControlList", writes=True)
 def delete_access_control_list(ctx: ActionContext) -> dict[str, Any]:
-    """Delete an ACL no listener uses."""
+    """Delete an ACL no listener uses.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DeleteAccessControlList
+    """
     acl = _acl(ctx)
     if listener_state.listeners_using_acl(ctx.store, acl.acl_id):
         raise acl_state.AclBoundToListener()
@@ -100,7 +106,10 @@ def delete_access_control_list(ctx: ActionContext) -> dict[str, Any]:
 
 @action("SetAccessControlListAttribute", writes=True)
 def set_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
-    """Rename an ACL."""
+    """Rename an ACL.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/SetAccessControlListAttribute
+    """
     acl = _acl(ctx)
     name = _acl_name(ctx)
     acl_state.check_name_free(ctx.store, acl.region_id, name, own_id=acl.acl_id)
@@ -110,7 +119,10 @@ def set_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
 
 @action("AddAccessControlListEntry", writes=True)
 def add_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
-    """Add up to 50 CIDR entries; entries already present are skipped."""
+    """Add up to 50 CIDR entries; entries already present are skipped.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/AddAccessControlListEntry
+    """
     acl = _acl(ctx)
     raw = ctx.params.json("AclEntrys", required=True)
     entries = acl_state.parse_entries(raw, acl.address_ip_version)
@@ -120,7 +132,10 @@ def add_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
 
 @action("RemoveAccessControlListEntry", writes=True)
 def remove_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
-    """Remove entries; absent ones are skipped, all absent is AclEntryEmpty."""
+    """Remove entries; absent ones are skipped, all absent is AclEntryEmpty.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/RemoveAccessControlListEntry
+    """
     acl = _acl(ctx)
     raw = ctx.params.json("AclEntrys", required=True)
     entries = acl_state.parse_entries(raw, acl.address_ip_version, for_removal=True)
@@ -130,7 +145,10 @@ def remove_access_control_list_entry(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DescribeAccessControlLists")
 def describe_access_control_lists(ctx: ActionContext) -> dict[str, Any]:
-    """The region's ACLs, filtered (name by substring) and paged (10, max 50)."""
+    """The region's ACLs, filtered (name by substring) and paged (10, max 50).
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeAccessControlLists
+    """
     params = ctx.params
     name_part = params.str("AclName")
     version = params.str("AddressIPVersion", choices=acl_state.IP_VERSIONS)
@@ -170,7 +188,10 @@ def _summary(store: Store, acl: AclRecord) -> dict[str, Any]:
 
 @action("DescribeAccessControlListAttribute")
 def describe_access_control_list_attribute(ctx: ActionContext) -> dict[str, Any]:
-    """One ACL with a page of its entries (10, max 50) and the listeners using it."""
+    """One ACL with a page of its entries (10, max 50) and the listeners using it.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeAccessControlListAttribute
+    """
     acl = _acl(ctx)
     comment = ctx.params.str("AclEntryComment")
     number, size = _page(ctx, "Page")

@@ -150,7 +150,10 @@ def _store_new(
 
 @action("UploadServerCertificate", writes=True, not_emulated=_ALICLOUD_CERTIFICATE)
 def upload_server_certificate(ctx: ActionContext) -> dict[str, Any]:
-    """Upload a certificate and its private key; the key is checked, not kept."""
+    """Upload a certificate and its private key; the key is checked, not kept.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/UploadServerCertificate
+    """
     certificate = ctx.params.str("ServerCertificate")
     private_key = ctx.params.str("PrivateKey")
     if not certificate or not private_key:
@@ -178,7 +181,10 @@ def upload_server_certificate(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DescribeServerCertificates")
 def describe_server_certificates(ctx: ActionContext) -> dict[str, Any]:
-    """The region's server certificates, by id (comma list), group and tags."""
+    """The region's server certificates, by id (comma list), group and tags.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeServerCertificates
+    """
     table = cert_state.server_certificates(ctx.store)
     found = _select(ctx, table, "ServerCertificateId")
     return {
@@ -192,7 +198,10 @@ def describe_server_certificates(ctx: ActionContext) -> dict[str, Any]:
 
 @action("SetServerCertificateName", writes=True)
 def set_server_certificate_name(ctx: ActionContext) -> dict[str, Any]:
-    """Rename a server certificate."""
+    """Rename a server certificate.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/SetServerCertificateName
+    """
     cert = _in_region(ctx, server=True)
     cert.name = _name(ctx, "ServerCertificateName", required=True)
     return {}
@@ -200,7 +209,10 @@ def set_server_certificate_name(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DeleteServerCertificate", writes=True)
 def delete_server_certificate(ctx: ActionContext) -> dict[str, Any]:
-    """Delete a server certificate no listener uses."""
+    """Delete a server certificate no listener uses.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DeleteServerCertificate
+    """
     cert = _in_region(ctx, server=True)
     _refuse_in_use(ctx.store, cert.certificate_id)
     del cert_state.server_certificates(ctx.store)[cert.certificate_id]
@@ -235,7 +247,10 @@ def _refuse_in_use(store: Store, cert_id: str) -> None:
 
 @action("UploadCACertificate", writes=True)
 def upload_ca_certificate(ctx: ActionContext) -> dict[str, Any]:
-    """Upload a CA certificate for mutual TLS on HTTPS listeners."""
+    """Upload a CA certificate for mutual TLS on HTTPS listeners.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/UploadCACertificate
+    """
     certificate = ctx.params.require("CACertificate")
     name = _name(ctx, "CACertificateName", required=False)
     tag_state.check_tags(ctx.params.tags())
@@ -263,7 +278,10 @@ def upload_ca_certificate(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DescribeCACertificates")
 def describe_ca_certificates(ctx: ActionContext) -> dict[str, Any]:
-    """The region's CA certificates, by id (comma list), group and tags."""
+    """The region's CA certificates, by id (comma list), group and tags.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeCACertificates
+    """
     table = cert_state.ca_certificates(ctx.store)
     found = _select(ctx, table, "CACertificateId")
     return {
@@ -275,7 +293,10 @@ def describe_ca_certificates(ctx: ActionContext) -> dict[str, Any]:
 
 @action("SetCACertificateName", writes=True)
 def set_ca_certificate_name(ctx: ActionContext) -> dict[str, Any]:
-    """Rename a CA certificate."""
+    """Rename a CA certificate.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/SetCACertificateName
+    """
     cert = _in_region(ctx, server=False)
     cert.name = _name(ctx, "CACertificateName", required=True)
     return {}
@@ -283,7 +304,10 @@ def set_ca_certificate_name(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DeleteCACertificate", writes=True)
 def delete_ca_certificate(ctx: ActionContext) -> dict[str, Any]:
-    """Delete a CA certificate no listener uses."""
+    """Delete a CA certificate no listener uses.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DeleteCACertificate
+    """
     cert = _in_region(ctx, server=False)
     _refuse_in_use(ctx.store, cert.certificate_id)
     del cert_state.ca_certificates(ctx.store)[cert.certificate_id]
@@ -344,7 +368,10 @@ def _https_listener(ctx: ActionContext, *, for_write: bool) -> Any:
 
 @action("CreateDomainExtension", writes=True)
 def create_domain_extension(ctx: ActionContext) -> dict[str, Any]:
-    """Add a certificate for one domain to an HTTPS listener (3 per listener)."""
+    """Add a certificate for one domain to an HTTPS listener (3 per listener).
+
+    https://api.aliyun.com/document/Slb/2014-05-15/CreateDomainExtension
+    """
     listener = _https_listener(ctx, for_write=True)
     domain = ctx.params.require("Domain")
     if len(domain) > 80 or not re.fullmatch(DOMAIN, domain):
@@ -388,7 +415,10 @@ def create_domain_extension(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DeleteDomainExtension", writes=True)
 def delete_domain_extension(ctx: ActionContext) -> dict[str, Any]:
-    """Remove one domain extension."""
+    """Remove one domain extension.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DeleteDomainExtension
+    """
     record, listener = _extension(ctx)
     lb_state.get_load_balancer(ctx.store, record.load_balancer_id, for_write=True)
     listener_state.check_not_configuring(ctx, listener)
@@ -400,7 +430,10 @@ def delete_domain_extension(ctx: ActionContext) -> dict[str, Any]:
 
 @action("SetDomainExtensionAttribute", writes=True)
 def set_domain_extension_attribute(ctx: ActionContext) -> dict[str, Any]:
-    """Swap the certificate of a domain extension."""
+    """Swap the certificate of a domain extension.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/SetDomainExtensionAttribute
+    """
     record, listener = _extension(ctx)
     lb_state.get_load_balancer(ctx.store, record.load_balancer_id, for_write=True)
     cert = cert_state.get_server_certificate(
@@ -414,7 +447,10 @@ def set_domain_extension_attribute(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DescribeDomainExtensions")
 def describe_domain_extensions(ctx: ActionContext) -> dict[str, Any]:
-    """An HTTPS listener's domain extensions, optionally one by id."""
+    """An HTTPS listener's domain extensions, optionally one by id.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeDomainExtensions
+    """
     listener = _https_listener(ctx, for_write=False)
     wanted = ctx.params.str("DomainExtensionId")
     found = [
@@ -440,7 +476,10 @@ def describe_domain_extensions(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DescribeDomainExtensionAttribute")
 def describe_domain_extension_attribute(ctx: ActionContext) -> dict[str, Any]:
-    """One domain extension with its load balancer and port."""
+    """One domain extension with its load balancer and port.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeDomainExtensionAttribute
+    """
     record, _ = _extension(ctx)
     return {
         "DomainExtensionId": record.domain_extension_id,

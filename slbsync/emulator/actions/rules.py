@@ -189,7 +189,10 @@ def _parse_rule_list(ctx: ActionContext) -> list[dict[str, Any]]:
 
 @action("CreateRules", writes=True)
 def create_rules(ctx: ActionContext) -> dict[str, Any]:
-    """Add up to 10 rules to an HTTP or HTTPS listener (40 per listener)."""
+    """Add up to 10 rules to an HTTP or HTTPS listener (40 per listener).
+
+    https://api.aliyun.com/document/Slb/2014-05-15/CreateRules
+    """
     params = ctx.params
     lb = lb_state.get_load_balancer(
         ctx.store, params.str("LoadBalancerId"), for_write=True
@@ -252,7 +255,10 @@ def create_rules(ctx: ActionContext) -> dict[str, Any]:
 
 @action("DeleteRules", writes=True)
 def delete_rules(ctx: ActionContext) -> dict[str, Any]:
-    """Delete up to 10 rules by id; every id must exist, or nothing changes."""
+    """Delete up to 10 rules by id; every id must exist, or nothing changes.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DeleteRules
+    """
     raw = ctx.params.json("RuleIds", required=True)
     if not isinstance(raw, list) or not raw:
         raise InvalidParameter("RuleIds", 'Send a JSON list of ids: ["rule-..."].')
@@ -304,7 +310,10 @@ def _rule_body(rule: RuleRecord, listener: Any) -> dict[str, Any]:
 
 @action("DescribeRules")
 def describe_rules(ctx: ActionContext) -> dict[str, Any]:
-    """A listener's rules, oldest first."""
+    """A listener's rules, oldest first.
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeRules
+    """
     params = ctx.params
     lb = lb_state.get_load_balancer(ctx.store, params.str("LoadBalancerId"))
     port = params.int("ListenerPort", required=True, minimum=1, maximum=65535)
@@ -322,7 +331,10 @@ def describe_rules(ctx: ActionContext) -> dict[str, Any]:
 @action("DescribeRuleAttribute")
 def describe_rule_attribute(ctx: ActionContext) -> dict[str, Any]:
     """One rule, with its load balancer and listener port (a string, as the
-    SDK model has it)."""
+    SDK model has it).
+
+    https://api.aliyun.com/document/Slb/2014-05-15/DescribeRuleAttribute
+    """
     rule = rule_state.get_rule(ctx.store, ctx.params.str("RuleId"))
     listener = listener_state.get_listener(
         ctx.store, rule.load_balancer_id, rule.listener_protocol, rule.listener_port
@@ -421,7 +433,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
 
 @action("SetRule", writes=True)
 def set_rule(ctx: ActionContext) -> dict[str, Any]:
-    """Change a rule's group, name, or own settings (with ListenerSync off)."""
+    """Change a rule's group, name, or own settings (with ListenerSync off).
+
+    https://api.aliyun.com/document/Slb/2014-05-15/SetRule
+    """
     params = ctx.params
     rule = rule_state.get_rule(ctx.store, params.str("RuleId"))
     lb_state.get_load_balancer(ctx.store, rule.load_balancer_id, for_write=True)
