@@ -166,46 +166,67 @@ def _from_response(err: AlibabaCloudException, target: str, action: str) -> SlbA
 
 def _from_transport(err: UnretryableException, target: str, action: str) -> SlbApiError:
     inner = err.inner_exception
-    unknown = was_sent(inner)
-    if unknown:
+    text = str(inner)
+    if not_sent(inner, text):
+        code = "ConnectionFailed"
+        hint = "the endpoint could not be reached; check the endpoint and network"
+    elif "json" in text.lower() and not _transport_text(text):
+        code = "BadResponse"
+        hint = "the answer was not an SLB response; check the endpoint"
+    else:
+        code = "ResponseLost"
         hint = (
             "the request may have taken effect; slbsync reads the live state "
             "before it tries again"
         )
-        code = "ResponseLost"
-    elif isinstance(inner, requests.exceptions.RequestException):
-        hint = "the endpoint could not be reached; check the endpoint and network"
-        code = "ConnectionFailed"
-    else:
-        hint = "the response could not be read; run again with --debug"
-        code = "BadResponse"
-    transient = code == "ConnectionFailed"
     return SlbApiError(
         target,
         action,
         code,
-        _safe_text(type(inner).__name__ + ": " + str(inner)),
+        _safe_text(f"{type(inner).__name__}: {text}"),
         hint=hint,
-        transient=transient,
-        outcome_unknown=unknown,
+        transient=code == "ConnectionFailed",
+        outcome_unknown=code == "ResponseLost",
     )
 
 
-def was_sent(inner: BaseException | None) -> bool:
-    """True when the request left and its answer was lost (a read timeout,
-    or the connection dropped while we waited)."""
+# The SDK turns every transport failure into RetryError(str(error)), so the
+# kind of failure survives only in its text (urllib3's and requests' wording).
+_NOT_SENT = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Connection refused",
+    "ConnectTimeout",
+    "connect timeout=",
+    "Name or service not known",
+    "nodename nor servname",
+    "getaddrinfo failed",
+)
+_IN_DOUBT = (
+    "Read timed out",
+    "ReadTimeout",
+    "Connection aborted",
+    "RemoteDisconnected",
+    "Connection reset",
+    "BadStatusLine",
+    "IncompleteRead",
+    "Broken pipe",
+)
+
+
+def not_sent(inner: BaseException | None, text: str) -> bool:
+    """True when the request never reached the server: safe to send again."""
     if isinstance(inner, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(inner, requests.exceptions.ReadTimeout):
         return True
-    if isinstance(inner, requests.exceptions.ConnectionError):
-        text = str(inner)
-        return (
-            "aborted" in text
-            or "RemoteDisconnected" in text
-            or ("reset" in text.lower() and "NewConnectionError" not in text)
-        )
-    return False
+    if isinstance(inner, requests.exceptions.ReadTimeout):
+        return False
+    return any(mark in text for mark in _NOT_SENT) and not any(
+        mark in text for mark in _IN_DOUBT
+    )
+
+
+def _transport_text(text: str) -> bool:
+    return any(mark in text for mark in _NOT_SENT + _IN_DOUBT)
 
 
 def _safe_text(text: str) -> str:
