@@ -70,8 +70,8 @@ def check_config(options: HaproxyOptions, candidate: Path) -> None:
     reasons = "\n  ".join(alerts or output.strip().splitlines())
     raise ConfigRejectedError(
         f"haproxy -c rejected the configuration rendered for {options.config_path} "
-        f"(kept at {rejected}); nothing was changed, the running HAProxy keeps "
-        f"its configuration:\n  {reasons}"
+        f"(kept at {rejected}); the owned file was not replaced and HAProxy "
+        f"was not reloaded:\n  {reasons}"
     )
 
 

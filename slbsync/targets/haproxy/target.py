@@ -118,7 +118,7 @@ class HaproxyTarget(Target):
         problems = [
             f"{where}targets.{self.name}.{item}" for item in self._option_problems
         ]
-        return problems + validate_spec(spec, self.name)
+        return problems + validate_spec(spec, self.name, self.options.hard_stop_after)
 
     def normalise(self, lb: LoadBalancer) -> LoadBalancer:
         return normalise_load_balancer(lb)

@@ -49,12 +49,29 @@ _DEFAULT_LISTENER = Listener(protocol=Protocol.TCP, port=1)
 _RENDERED = (Protocol.TCP, Protocol.HTTP)
 
 
-def validate_spec(spec: Spec, target: str) -> list[str]:
+def validate_spec(
+    spec: Spec, target: str, hard_stop_after: int | None = None
+) -> list[str]:
     """Every problem with the load balancers ``spec`` aims at ``target``."""
     problems: list[str] = []
     for lb in spec.load_balancers_on(target):
         problems += list(_load_balancer(lb))
+        if hard_stop_after is not None:
+            problems += list(_drain_within_cap(lb, hard_stop_after))
     return problems
+
+
+def _drain_within_cap(lb: LoadBalancer, cap: int) -> Iterator[str]:
+    """A reload cuts old connections at hard-stop-after, whatever the drain."""
+    for index, listener in enumerate(lb.listeners):
+        if listener.connection_drain and listener.connection_drain > cap:
+            yield _at(
+                listener.location,
+                f"load_balancers.{lb.name}.listeners[{index}].connection_drain",
+                f"{listener.connection_drain}s is longer than the target's "
+                f"hard_stop_after ({cap}s), which cuts connections on a reload; "
+                "raise hard_stop_after or shorten the drain",
+            )
 
 
 def _at(location: Location | None, path: str, message: str) -> str:
