@@ -132,9 +132,10 @@ class Applier:
             if item.get("LoadBalancerName") == name
         ]
         owned = [i for i in items if owner_tag(tags_of(i)) == self.owner]
-        if owned:
-            return owned[0]
-        return items[0] if len(items) == 1 else None
+        found: dict[str, Any] | None = owned[0] if owned else None
+        if found is None and len(items) == 1:
+            found = items[0]
+        return found
 
     def find_group(self, lb_id: str, name: str) -> str | None:
         body = self.client.call("DescribeVServerGroups", {"LoadBalancerId": lb_id})

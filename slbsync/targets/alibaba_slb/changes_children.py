@@ -242,7 +242,7 @@ def repoint_listener(
 ) -> Change:
     """A Set call moving an untouched HTTPS listener to a new certificate upload."""
     params = listener_params(listener, ctx.refs.for_listener(lb))
-    sent = {
+    sent: dict[str, Any] = {
         k: params[k] for k in ("ServerCertificateId", "CACertificateId") if k in params
     }
     address = ctx.address(lb, ResourceKind.LISTENER, listener.label)
@@ -309,7 +309,11 @@ def _delete_listener(
     stop_address = address
     if not replacement:
         stop_address = ctx.address(lb, ResourceKind.LISTENER_STATE, listener.label)
-    common = {"live_id": diff.live_id, "lb": lb, "protocol": str(listener.protocol)}
+    common: dict[str, Any] = {
+        "live_id": diff.live_id,
+        "lb": lb,
+        "protocol": str(listener.protocol),
+    }
     return [
         change(
             ChangeOp.DELETE,

@@ -192,14 +192,12 @@ def _mask_listener(live: Listener, desired: Listener) -> Listener:
     }
     check = live.health_check
     if check.enabled and desired.health_check.enabled:
-        check = replace(
-            check,
-            **{
-                name: None
-                for name in HEALTH_CHECK_UNSET_MEANS_ANY
-                if getattr(desired.health_check, name) is None
-            },
-        )
+        unset: dict[str, Any] = {
+            name: None
+            for name in HEALTH_CHECK_UNSET_MEANS_ANY
+            if getattr(desired.health_check, name) is None
+        }
+        check = replace(check, **unset)
     return replace(live, health_check=check, **blanks)
 
 
@@ -223,4 +221,4 @@ def _name(item: Any) -> str:
 
 
 def _key(item: Any) -> tuple[str, int]:
-    return tuple(item.key)  # type: ignore[return-value]
+    return (str(item.key[0]), int(item.key[1]))

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from slbsync.errors import TargetError
@@ -66,6 +67,7 @@ T = TypeVar("T")
 NAMES_PER_CALL = 10
 LOAD_BALANCERS_PER_LISTENER_CALL = 10
 PAGE_SIZE = 100
+_SERVER_TYPES = {str(t) for t in ServerType}
 LISTENER_PAGE_SIZE = 100
 ACL_PAGE_SIZE = 50
 
@@ -131,7 +133,7 @@ class LiveReader:
             li.ca_certificate for li in listeners
         )
         jobs: list[Callable[[], Any]] = [
-            lambda chunk=chunk: self._load_balancers_named(chunk)
+            partial(self._load_balancers_named, chunk)
             for chunk in _chunks(sorted(desired), NAMES_PER_CALL)
         ]
         jobs.append(self._owned_load_balancers)
@@ -303,7 +305,7 @@ class LiveReader:
             if item.get("AclName") in wanted or owned:
                 in_scope.append((item, owned))
         details = self._run(
-            [lambda item=item: self._acl_entries(item["AclId"]) for item, _ in in_scope]
+            [partial(self._acl_entries, item["AclId"]) for item, _ in in_scope]
         )
         live = []
         for (item, owned), entries in zip(in_scope, details, strict=True):
@@ -355,10 +357,10 @@ class LiveReader:
         items = sorted(managed, key=_lb_id)
         ids = [item["LoadBalancerId"] for item in items]
         jobs: list[Callable[[], Any]] = [
-            lambda chunk=chunk: self._listeners(chunk)
+            partial(self._listeners, chunk)
             for chunk in _chunks(ids, LOAD_BALANCERS_PER_LISTENER_CALL)
         ]
-        jobs.extend(lambda lb_id=lb_id: self._groups(lb_id) for lb_id in ids)
+        jobs.extend(partial(self._groups, lb_id) for lb_id in ids)
         results = self._run(jobs)
         listener_chunks = results[: len(jobs) - len(ids)]
         listeners_by_lb: dict[str, list[dict[str, Any]]] = {}
@@ -426,7 +428,7 @@ class LiveReader:
                 if _members_needed(wanted, group["VServerGroupName"]):
                     group_id = group["VServerGroupId"]
                     keys.append(f"group:{group_id}")
-                    jobs.append(lambda g=group_id: self._members(g))
+                    jobs.append(partial(self._members, group_id))
             has_rules = any(_rules_of_group(g) for g in groups_by_lb[lb_id])
             for listener in listeners_by_lb.get(lb_id, []):
                 protocol = str(listener["ListenerProtocol"]).lower()
@@ -438,9 +440,7 @@ class LiveReader:
                 )
                 if spec_rules or has_rules:
                     keys.append(f"rules:{lb_id}/{protocol}/{port}")
-                    jobs.append(
-                        lambda lb=lb_id, p=protocol, n=port: self._rules(lb, p, n)
-                    )
+                    jobs.append(partial(self._rules, lb_id, protocol, port))
         return dict(zip(keys, self._run(jobs), strict=True))
 
     def _members(self, group_id: str) -> list[dict[str, Any]]:
@@ -602,8 +602,8 @@ def _server_from(item: dict[str, Any]) -> Server:
         port=int(item["Port"]),
         id=str(item["ServerId"]),
         address=(item.get("ServerIp") or None) if kind in ("eni", "eci") else None,
-        weight=int(item.get("Weight") if item.get("Weight") is not None else 100),
-        type=ServerType(kind) if kind in ServerType.__members__.values() else kind,
+        weight=int(item.get("Weight", 100) if item.get("Weight") is not None else 100),
+        type=ServerType(kind) if kind in _SERVER_TYPES else ServerType.ECS,
         description=str(item.get("Description") or ""),
     )
 
