@@ -187,6 +187,30 @@ def _parse_rule_list(ctx: ActionContext) -> list[dict[str, Any]]:
     return items
 
 
+def _planned_rules(
+    ctx: ActionContext, lb_id: str, existing: list[RuleRecord]
+) -> list[tuple[str, str, str, str]]:
+    """The requested rules as (name, domain, url, group), each checked against
+    the listener's rules and the others in the request."""
+    names = {rule.rule_name for rule in existing}
+    matches = {(rule.domain, rule.url) for rule in existing}
+    planned = []
+    for item in _parse_rule_list(ctx):
+        name = _check_rule_name(item.get("RuleName"))
+        domain, url = _check_domain_and_url(item.get("Domain"), item.get("Url"))
+        group_id = _group_of_load_balancer(ctx.store, item.get("VServerGroupId"), lb_id)
+        if name in names:
+            raise InvalidParameter(
+                "RuleName", f'A rule named "{name}" already exists on this listener.'
+            )
+        if (domain, url) in matches:
+            raise DomainUrlExists(domain, url)
+        names.add(name)
+        matches.add((domain, url))
+        planned.append((name, domain, url, group_id))
+    return planned
+
+
 @action("CreateRules", writes=True)
 def create_rules(ctx: ActionContext) -> dict[str, Any]:
     """Add up to 10 rules to an HTTP or HTTPS listener (40 per listener).
@@ -205,24 +229,7 @@ def create_rules(ctx: ActionContext) -> dict[str, Any]:
     existing = rule_state.rules_of_listener(
         ctx.store, lb.load_balancer_id, listener.protocol, listener.port
     )
-    names = {rule.rule_name for rule in existing}
-    matches = {(rule.domain, rule.url) for rule in existing}
-    planned = []
-    for item in _parse_rule_list(ctx):
-        name = _check_rule_name(item.get("RuleName"))
-        domain, url = _check_domain_and_url(item.get("Domain"), item.get("Url"))
-        group_id = _group_of_load_balancer(
-            ctx.store, item.get("VServerGroupId"), lb.load_balancer_id
-        )
-        if name in names:
-            raise InvalidParameter(
-                "RuleName", f'A rule named "{name}" already exists on this listener.'
-            )
-        if (domain, url) in matches:
-            raise DomainUrlExists(domain, url)
-        names.add(name)
-        matches.add((domain, url))
-        planned.append((name, domain, url, group_id))
+    planned = _planned_rules(ctx, lb.load_balancer_id, existing)
     if len(existing) + len(planned) > rule_state.RULES_PER_LISTENER:
         raise TooManyRules()
     listener_state.check_not_configuring(ctx, listener)
