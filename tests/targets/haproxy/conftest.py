@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import time
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,108 +25,37 @@ from slbsync.spec.model import (
     Spec,
     TargetSpec,
 )
-from slbsync.targets.haproxy.runtime_api import MasterApi, RuntimeApi
+from slbsync.targets.haproxy.lab import HAPROXY, LabHaproxy, start_lab_haproxy
 from slbsync.targets.haproxy.target import HaproxyTarget
 from tests.backends import Backend, start_http_backend, start_tcp_backend
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
-MAIN_CONFIG = """\
-global
-    stats socket {admin} mode 600 level admin
-    stats timeout 30s
-"""
+class _Lab(LabHaproxy):
+    """The lab HAProxy with a small drain cap unless a test says otherwise."""
 
-
-@dataclass
-class RunningHaproxy:
-    """One HAProxy master and its files; ``target()`` drives it."""
-
-    workdir: Path
-    process: subprocess.Popen[bytes]
-    hard_stop_after: str = "2s"
-
-    @property
-    def main_config(self) -> Path:
-        return self.workdir / "haproxy.cfg"
-
-    @property
-    def owned(self) -> Path:
-        return self.workdir / "slbsync.cfg"
-
-    @property
-    def admin(self) -> RuntimeApi:
-        return RuntimeApi(self.workdir / "admin.sock")
-
-    @property
-    def master(self) -> MasterApi:
-        return MasterApi(self.workdir / "master.sock")
+    hard_stop_after = "2s"
 
     def target_spec(self, name: str = "edge", **options: Any) -> TargetSpec:
-        values = {
-            "config_path": str(self.owned),
-            "main_config": [str(self.main_config)],
-            "runtime_socket": str(self.workdir / "admin.sock"),
-            "master_socket": str(self.workdir / "master.sock"),
-            "state_file": str(self.workdir / "server-state"),
-            "binary": HAPROXY,
-            "bind_address": "127.0.0.1",
-            "hard_stop_after": self.hard_stop_after,
-        } | options
-        return TargetSpec(name=name, type="haproxy", options=tuple(values.items()))
+        options.setdefault("hard_stop_after", self.hard_stop_after)
+        return super().target_spec(name, **options)
 
     def target(self, **options: Any) -> HaproxyTarget:
         return HaproxyTarget(self.target_spec(**options))
 
-    def worker_pids(self) -> tuple[int, ...]:
-        return self.master.show_proc().workers
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def start_haproxy(workdir: Path) -> RunningHaproxy:
-    admin = workdir / "admin.sock"
-    (workdir / "haproxy.cfg").write_text(MAIN_CONFIG.format(admin=admin))
-    (workdir / "slbsync.cfg").write_text("# empty until slbsync renders it\n")
-    command = [
-        HAPROXY,
-        "-W",
-        "-S",
-        f"{workdir / 'master.sock'},mode,600",
-        "-f",
-        str(workdir / "haproxy.cfg"),
-        "-f",
-        str(workdir / "slbsync.cfg"),
-    ]
-    log = (workdir / "haproxy.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    running = RunningHaproxy(workdir, process)
-    deadline = time.monotonic() + 10
-    while not running.admin.is_reachable() or not running.master.is_reachable():
-        if process.poll() is not None or time.monotonic() > deadline:
-            running.stop()
-            text = (workdir / "haproxy.log").read_text()
-            raise RuntimeError(f"haproxy did not start:\n{text}")
-        time.sleep(0.05)
-    return running
+RunningHaproxy = _Lab
 
 
 @pytest.fixture
 def haproxy(tmp_path: Path) -> Iterator[RunningHaproxy]:
     if not os.path.exists(HAPROXY):
-        pytest.skip("haproxy is not installed (apt-get install haproxy)")
+        pytest.skip(
+            "haproxy is not installed; run scripts/test.sh or apt-get install haproxy"
+        )
     # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be long.
-    workdir = Path(
-        subprocess.check_output(["mktemp", "-d", "/tmp/hap-XXXXXX"]).decode().strip()
-    )
-    running = start_haproxy(workdir)
+    workdir = Path(tempfile.mkdtemp(prefix="hap-", dir="/tmp"))
+    lab = start_lab_haproxy(workdir)
+    running = _Lab(lab.root, lab.process)
     try:
         yield running
     finally:

@@ -48,7 +48,7 @@ def _write_spec(
         f"          - {{address: 127.0.0.1, port: {p}, weight: {w}}}"
         for p, w in servers
     )
-    path.write_text(SPEC.format(dir=haproxy.workdir, port=port, servers=lines))
+    path.write_text(SPEC.format(dir=haproxy.root, port=port, servers=lines))
     return path
 
 
