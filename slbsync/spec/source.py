@@ -24,7 +24,7 @@ from slbsync.spec.problems import Path, SpecProblem, format_path
 # Aliases can make a small file expand to a huge tree ("billion laughs"), and
 # a recursive alias to an endless one; both end as a problem, not a hang.
 MAX_DEPTH = 64
-MAX_VALUES = 200_000
+MAX_ALIASED_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,8 @@ def read_yaml_text(
         problems.append(_syntax_problem(name, err))
     except yaml.YAMLError as err:
         problems.append(SpecProblem(Location(name, 1, 1), "", f"not YAML: {err}"))
+    except _TooBig as err:
+        problems.append(err.problem)
     except RecursionError:
         message = f"nesting is deeper than {MAX_DEPTH} levels"
         problems.append(SpecProblem(Location(name, 1, 1), "", message))
@@ -123,6 +125,14 @@ def _location(name: str, mark: Any) -> Location:
     return Location(name, mark.line + 1, mark.column + 1)
 
 
+class _TooBig(Exception):
+    """The document is too deep or too large to read any further."""
+
+    def __init__(self, problem: SpecProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 class _Converter:
     """Turns one composed document into plain data and a location index."""
 
@@ -138,28 +148,42 @@ class _Converter:
         self.loader = loader
         self.problems = problems
         self.index = LocationIndex(name)
-        self.count = 0
+        self.seen: set[int] = set()
+        self.aliased = 0
         self.resolver = yaml.resolver.Resolver()
 
-    def convert(self, node: yaml.Node, path: Path, key: Location | None = None) -> Any:
+    def convert(
+        self,
+        node: yaml.Node,
+        path: Path,
+        key: Location | None = None,
+        aliased: bool = False,
+    ) -> Any:
         here = _location(self.name, node.start_mark)
         self.index.entries[path] = NodeLocation(here, key)
-        self.count += 1
-        if len(path) > MAX_DEPTH or self.count > MAX_VALUES:
-            self._problem(here, path, self._too_big_message(path))
-            return None
+        # A node met again is an alias: count what it repeats.
+        aliased = aliased or id(node) in self.seen
+        self.seen.add(id(node))
+        self.aliased += aliased
+        if len(path) > MAX_DEPTH or self.aliased > MAX_ALIASED_VALUES:
+            raise _TooBig(SpecProblem(here, format_path(path), self._too_big(path)))
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, aliased)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [
+                self.convert(item, (*path, i), None, aliased)
+                for i, item in enumerate(node.value)
+            ]
         return self._scalar(node, path, here)
 
-    def _too_big_message(self, path: Path) -> str:
+    def _too_big(self, path: Path) -> str:
         if len(path) > MAX_DEPTH:
             return f"nesting is deeper than {MAX_DEPTH} levels"
-        return f"the document expands to more than {MAX_VALUES} values"
+        return f"aliases repeat more than {MAX_ALIASED_VALUES} values"
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(
+        self, node: yaml.MappingNode, path: Path, aliased: bool
+    ) -> dict[str, Any]:
         # ``<<`` merge keys: merged entries come first, the node's own win.
         own = len([k for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"])
         try:
@@ -180,7 +204,7 @@ class _Converter:
                 self._problem(key_at, (*path, key), message)
             if position >= merged:
                 seen[key] = key_at
-            result[key] = self.convert(value_node, (*path, key), key_at)
+            result[key] = self.convert(value_node, (*path, key), key_at, aliased)
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: Path, here: Location) -> Any:

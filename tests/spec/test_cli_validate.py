@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from slbsync.cli.app import app
+from tests.spec.helpers import FIXTURES, fixture
+
+runner = CliRunner()
+
+
+def test_valid_spec_prints_ok_and_exits_0():
+    result = runner.invoke(app, ["validate", fixture("merge")])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: 2 load balancers on 1 target\n"
+
+
+def test_problems_go_to_stderr_and_exit_1():
+    result = runner.invoke(app, ["validate", fixture("membership.yaml")])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        f"{FIXTURES}/membership.yaml:8:9 load_balancers.chat.server_groups.found: a "
+        "discovered group needs discover: {instance_tags: ..., port: ...}"
+    )
+    assert lines[-1] == "4 problems found"
+
+
+def test_several_paths_are_merged():
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            fixture("duplicate_names/one.yaml"),
+            fixture("merge/nested/b_balancers.yml"),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: 3 load balancers on 1 target\n"
+
+
+def test_secret_value_is_never_printed():
+    result = runner.invoke(app, ["validate", fixture("secret_in_spec.yaml")])
+
+    assert result.exit_code == 1
+    assert "do-not-print-this-secret" not in result.output
+    assert "LTAI5tEXAMPLEID" not in result.output
+
+
+def test_schema_command_prints_json_schema():
+    result = runner.invoke(app, ["schema"])
+
+    assert result.exit_code == 0
+    assert '"$schema": "https://json-schema.org/draft/2020-12/schema"' in result.stdout
