@@ -453,25 +453,14 @@ def describe_domain_extensions(ctx: ActionContext) -> dict[str, Any]:
     """
     listener = _https_listener(ctx, for_write=False)
     wanted = ctx.params.str("DomainExtensionId")
-    found = [
-        record
-        for record in cert_state.domain_extensions_of_listener(
-            ctx.store, listener.load_balancer_id, listener.port, listener.create_time
-        )
-        if wanted is None or record.domain_extension_id == wanted
-    ]
-    return {
-        "DomainExtensions": {
-            "DomainExtension": [
-                {
-                    "DomainExtensionId": record.domain_extension_id,
-                    "Domain": record.domain,
-                    "ServerCertificateId": record.server_certificate_id,
-                }
-                for record in found
-            ]
-        }
-    }
+    body = cert_state.domain_extensions_body(ctx.store, listener)
+    if wanted is not None:
+        body["DomainExtension"] = [
+            item
+            for item in body["DomainExtension"]
+            if item["DomainExtensionId"] == wanted
+        ]
+    return {"DomainExtensions": body}
 
 
 @action("DescribeDomainExtensionAttribute")

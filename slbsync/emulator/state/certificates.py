@@ -312,3 +312,21 @@ def delete_domain_extensions_of_load_balancer(store: Store, lb_id: str) -> None:
     for record in list(table.values()):
         if record.load_balancer_id == lb_id:
             del table[record.domain_extension_id]
+
+
+def domain_extensions_body(store: Store, listener: Any) -> dict[str, Any]:
+    """``DomainExtensions`` of an HTTPS listener's attribute answer:
+    ``{"DomainExtension": [{DomainExtensionId, Domain, ServerCertificateId}]}``."""
+    records = domain_extensions_of_listener(
+        store, listener.load_balancer_id, listener.port, listener.create_time
+    )
+    return {
+        "DomainExtension": [
+            {
+                "DomainExtensionId": record.domain_extension_id,
+                "Domain": record.domain,
+                "ServerCertificateId": record.server_certificate_id,
+            }
+            for record in records
+        ]
+    }
