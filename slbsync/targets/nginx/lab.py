@@ -4,7 +4,9 @@ Everything lives under one directory: the main config, the owned file,
 the pid file, the error log and all five ``*_temp_path`` directories (the
 Debian package's compiled-in ones are under /var/lib/nginx). The stream
 module is loaded by the main config, as Debian's own nginx.conf does.
-Stopped by pid (SIGQUIT, graceful; SIGKILL after a bound).
+Stopped by pid with SIGTERM (nginx's fast shutdown: a graceful SIGQUIT
+would wait for open UDP sessions and chat connections), SIGKILL after a
+bound.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ class LabNginx:
         return live_workers(self.master_pid)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Graceful stop (SIGQUIT), then SIGKILL if it outlives ``timeout``."""
-        _signal(self.master_pid, signal.SIGQUIT)
+        """Fast stop (SIGTERM), then SIGKILL if it outlives ``timeout``."""
+        _signal(self.master_pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _alive(self.master_pid) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -162,3 +162,19 @@ def test_prune_removes_a_load_balancer(lab: LabNginx, backends) -> None:
     assert "chat-edge" not in lab.owned_conf.read_text()
     with pytest.raises(OSError):
         http_get(port, timeout=1)
+
+
+def test_hand_edit_shows_as_drift_and_apply_repairs_it(lab: LabNginx, backends) -> None:
+    b1, b2 = backends("b1"), backends("b2")
+    port = free_port()
+    spec = spec_for(lab, web_lb(port, local(b1.port), local(b2.port, weight=50)))
+    sync(spec)
+    text = lab.owned_conf.read_text()
+    lab.owned_conf.write_text(text.replace("weight=50", "weight=5"))
+
+    [drift] = plan(spec)
+
+    assert drift.op == "update"
+    assert [(f.field, f.old, f.new) for f in drift.fields] == [("weight", 5, 50)]
+    sync(spec)
+    assert lab.owned_conf.read_text() == text

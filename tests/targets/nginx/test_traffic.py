@@ -97,3 +97,24 @@ def _wait_until(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+def test_udp_listener_relays_datagrams(lab: LabNginx) -> None:
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+    echo.settimeout(5)
+    port = free_port()
+    udp = balanced(Protocol.UDP, port, "source_hash", local(echo.getsockname()[1]))
+    sync(spec_for(lab, udp))
+
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(5)
+    try:
+        client.sendto(b"ping", ("127.0.0.1", port))
+        payload, proxy = echo.recvfrom(64)
+        echo.sendto(b"pong:" + payload, proxy)
+        assert client.recvfrom(64)[0] == b"pong:ping"
+    finally:
+        client.close()
+        echo.close()
+    assert f"listen 127.0.0.1:{port} udp;" in lab.owned_conf.read_text()
