@@ -2,7 +2,8 @@
 
 Target options (``options`` in the spec's target): ``owner`` (the value of
 the ownership tag, default ``slbsync``), ``rate`` (calls per second, default
-20) and ``burst`` (default 10) for the client-side rate limit,
+20), ``burst`` (default 10) and ``min_rate`` (the floor it slows down
+to when throttled, default 0.5) for the client-side rate limit,
 ``read_concurrency`` (default 8), ``state_dir`` for ``endpoint: local``,
 ``read_timeout_ms`` and ``connect_timeout_ms``.
 """
@@ -41,7 +42,9 @@ class AlibabaSlbTarget(Target):
         # No I/O here: the SDK client and credentials come on first call.
         self.region = spec.region or DEFAULT_REGION
         self.rate_limiter = TokenBucket(
-            float(spec.option("rate", 20)), int(spec.option("burst", 10))
+            float(spec.option("rate", 20)),
+            int(spec.option("burst", 10)),
+            min_rate=float(spec.option("min_rate", 0.5)),
         )
         self.client = SlbClient(spec, self.rate_limiter)
         self.applier = Applier(self.client, self.name, self.owner)
