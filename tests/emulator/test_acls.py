@@ -202,6 +202,22 @@ def test_entry_of_the_other_ip_version_is_refused(client: Client) -> None:
     assert entry_ips(client, v6) == ["2001:db8::/32"]
 
 
+def test_ipv6_entries_are_kept_in_canonical_form(slb_client: Client) -> None:
+    acl_id = create(slb_client, "v6", address_ipversion="ipv6")
+
+    add(
+        slb_client, acl_id, [{"entry": "2001:DB8:0:0::/64"}, {"entry": "2001:db8::/64"}]
+    )
+    assert entry_ips(slb_client, acl_id) == ["2001:db8::/64"]
+    slb_client.remove_access_control_list_entry(
+        models.RemoveAccessControlListEntryRequest(
+            region_id=REGION, acl_id=acl_id, acl_entrys='[{"entry": "2001:0DB8::/64"}]'
+        )
+    )
+
+    assert entry_ips(slb_client, acl_id) == []
+
+
 def test_more_than_fifty_entries_in_one_call_is_refused(slb_client: Client) -> None:
     acl_id = create(slb_client)
     entries = [{"entry": f"10.0.{n}.0/24"} for n in range(51)]

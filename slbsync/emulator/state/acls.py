@@ -144,8 +144,10 @@ def parse_entries(
 ) -> list[dict[str, str]]:
     """``AclEntrys`` as ``[{"entry", "comment"}]``, each entry a CIDR block.
 
-    Entries are checked against the ACL's IP version; for a removal only the
-    JSON shape is checked, since an entry that cannot exist is simply absent.
+    Entries are checked against the ACL's IP version and kept in canonical
+    form, so ``2001:DB8::/32`` and ``2001:db8::/32`` are one entry; for a
+    removal only the JSON shape is checked, since an entry that cannot exist
+    is simply absent.
     """
     if not isinstance(raw, list) or not raw:
         raise InvalidParameter(
@@ -161,14 +163,25 @@ def parse_entries(
             raise InvalidParameter("AclEntrys", f"{item!r} is not an object.")
         entry = str(item.get("entry", item.get("Entry", ""))).strip()
         comment = str(item.get("comment", item.get("Comment", "")) or "")
-        if not for_removal:
-            _check_cidr(entry, ip_version)
+        if for_removal:
+            entry = _normalised(entry)
+        else:
+            entry = _check_cidr(entry, ip_version)
             _check_comment(comment)
         entries.append({"entry": entry, "comment": comment})
     return entries
 
 
-def _check_cidr(entry: str, ip_version: str) -> None:
+def _normalised(entry: str) -> str:
+    """An entry in the form the ACL keeps, if it is a valid block at all."""
+    try:
+        return str(ipaddress.ip_network(entry, strict=True))
+    except ValueError:
+        return entry
+
+
+def _check_cidr(entry: str, ip_version: str) -> str:
+    """The entry's canonical form (IPv6 compressed, lower case), once checked."""
     if "/" not in entry:
         raise AclEntryIllegal(
             f'The entry "{entry}" is not a CIDR block; write it as address/prefix, '
@@ -181,6 +194,7 @@ def _check_cidr(entry: str, ip_version: str) -> None:
         raise AclEntryIllegal(detail) from None
     if f"ipv{network.version}" != ip_version:
         raise AclEntryVersionConflict(entry, ip_version)
+    return str(network)
 
 
 def _check_comment(comment: str) -> None:
