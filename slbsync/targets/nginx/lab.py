@@ -76,12 +76,17 @@ class LabNginx:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Fast stop (SIGTERM), then SIGKILL if it outlives ``timeout``."""
+        children = _children(self.master_pid)
         _signal(self.master_pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _alive(self.master_pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         if _alive(self.master_pid):
             _signal(self.master_pid, signal.SIGKILL)
+        # A killed master leaves its workers behind; they are ours to end.
+        for pid in children:
+            if _alive(pid) and _is_nginx(pid):
+                _signal(pid, signal.SIGKILL)
 
 
 def start_lab_nginx(root: Path, workers: int = 2, owned_text: str = "") -> LabNginx:
@@ -120,6 +125,30 @@ def start_lab_nginx(root: Path, workers: int = 2, owned_text: str = "") -> LabNg
             return LabNginx(root=root, master_pid=master)
         time.sleep(0.05)
     raise RuntimeError(f"nginx in {root} did not come up within 10s")
+
+
+def _children(master: int) -> list[int]:
+    """Every process whose parent is ``master`` (workers of all generations)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == master:
+            children.append(int(entry))
+    return children
+
+
+def _is_nginx(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().startswith(b"nginx:")
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
