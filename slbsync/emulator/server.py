@@ -32,7 +32,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from slbsync.emulator import registry
 from slbsync.emulator.calls import CallLog
-from slbsync.emulator.errors import ApiError, InternalError, MissingParameter
+from slbsync.emulator.coverage import SLB_ACTIONS
+from slbsync.emulator.errors import (
+    ApiError,
+    InternalError,
+    MissingParameter,
+    NotEmulated,
+)
 from slbsync.emulator.faults import Decision, Faults, FaultSettings
 from slbsync.emulator.params import Params
 from slbsync.emulator.signature import (
@@ -201,6 +207,8 @@ class EmulatorServer:
         if version not in HOSTS:
             raise InvalidVersion(version)
         spec = registry.find_action(version, action)
+        if spec is None and version == registry.SLB_VERSION and action in SLB_ACTIONS:
+            raise NotEmulated(f"Action {action}")
         if spec is None:
             raise ApiError(
                 "InvalidAction.NotFound",
