@@ -107,7 +107,10 @@ def upstream_name(lb: str, listener: Listener) -> str:
 
 def server_parameters(server: Server, health: HealthCheck) -> list[str]:
     """The arguments of one ``server`` line in an upstream."""
-    params = [f"{server.address}:{server.port}"]
+    host = server.address or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    params = [f"{host}:{server.port}"]
     if server.weight <= 0:
         params.append("down")
     else:

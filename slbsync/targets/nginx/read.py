@@ -179,6 +179,7 @@ def _read_upstream(block: list[Directive]) -> _Upstream:
 
 def _read_server(args: list[str]) -> tuple[Server, dict[str, int]]:
     address, _, port = args[0].rpartition(":")
+    address = address.removeprefix("[").removesuffix("]")  # IPv6
     weight = 1  # nginx's default when a hand edit leaves weight out
     health: dict[str, int] = {}
     for param in args[1:]:

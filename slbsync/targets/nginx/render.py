@@ -147,6 +147,8 @@ def _listener_blocks(
 
 
 def _listen(listener: Listener, address: str | None) -> list[str]:
+    if address and ":" in address and not address.startswith("["):
+        address = f"[{address}]"  # an IPv6 address
     args = [f"{address}:{listener.port}" if address else str(listener.port)]
     if listener.protocol == Protocol.UDP:
         args.append("udp")

@@ -104,6 +104,19 @@ class NginxTarget(Target):
         names = {files.certificate: name for name, files in self._certificates.items()}
         owned = read_owned_config(self.options.config_path, self.name, names)
         self._certificates.update(owned.certificates)
+        cap = self.options.worker_shutdown_timeout
+        if owned.worker_shutdown_timeout not in (None, cap):
+            # TODO(nginx): a target option is no resource, so a changed drain
+            # cap alone makes no difference and no change; it is written by the
+            # next apply that changes anything. The way out is a target-level
+            # resource kind in diff/ (shared with HAProxy's hard-stop-after).
+            log.warning(
+                "read: target=%s worker_shutdown_timeout file=%ss spec=%ss; "
+                "written with the next change",
+                self.name,
+                owned.worker_shutdown_timeout,
+                cap,
+            )
 
         live = tuple(
             LiveLoadBalancer(

@@ -33,6 +33,7 @@ def chat_edge() -> LoadBalancer:
             Server(8080, address="10.0.0.11"),
             Server(8080, address="10.0.0.12", weight=50),
             Server(8080, address="10.0.0.13", weight=0),
+            Server(8080, address="fd00::14", weight=10),
         ),
     )
     return LoadBalancer(
@@ -106,6 +107,7 @@ def test_weights_and_passive_checks_on_server_lines() -> None:
     tcp = text.split("upstream slbsync_chat-edge_tcp_443")[1].split("\n    }")[0]
     assert "server 10.0.0.12:8080 weight=50 max_fails=4 fail_timeout=8s;" in tcp
     assert "server 10.0.0.13:8080 down max_fails=4 fail_timeout=8s;" in tcp
+    assert "server [fd00::14]:8080 weight=10 max_fails=4" in tcp
     http = text.split("upstream slbsync_chat-edge_http_80")[1].split("\n    }")[0]
     assert "server 10.0.0.11:8080 weight=100 max_fails=0;" in http
 
