@@ -44,8 +44,9 @@ def normalise_group(group: ServerGroup) -> ServerGroup:
 
 
 def normalise_server(server: Server) -> Server:
-    # On-prem servers are addresses; descriptions have no place in HAProxy.
-    return replace(server, type=ServerType.IP, description="")
+    # On-prem servers are known by address (an eni/eci server's id is the
+    # cloud's name for it); descriptions have no place in HAProxy.
+    return replace(server, id=None, type=ServerType.IP, description="")
 
 
 def normalise_listener(listener: Listener) -> Listener:

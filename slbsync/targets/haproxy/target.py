@@ -422,6 +422,6 @@ class HaproxyTarget(Target):
                 else "there was no previous file to put back"
             )
             raise ConfigRejectedError(
-                f"target {self.name}: {err}; {outcome}, so HAProxy serves the "
-                "configuration it had before this run"
+                f"{err}; {outcome}, so HAProxy serves the configuration it had "
+                "before this run"
             ) from err
