@@ -21,7 +21,7 @@ from slbsync.targets.nginx.options import NginxOptions
 log = logging.getLogger(__name__)
 
 TEST_TIMEOUT = 30
-_ERROR_LINE = re.compile(r"\[(emerg|alert|crit)\]\s*(.*)")
+_ERROR_LINE = re.compile(r"\[(emerg|alert|crit)\]\s*(?:\d+#\d+: )?(.*)")
 
 
 def check_candidate(options: NginxOptions, candidate: str, target: str) -> None:
