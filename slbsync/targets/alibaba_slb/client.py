@@ -29,7 +29,7 @@ from slbsync.errors import TargetError
 from slbsync.spec.model import TargetSpec
 from slbsync.targets.alibaba_slb.errors import SlbApiError, translate
 from slbsync.targets.alibaba_slb.ratelimit import TokenBucket
-from slbsync.targets.alibaba_slb.redact import redact_params
+from slbsync.targets.alibaba_slb.redact import guard_library_logs, redact_params
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class SlbClient:
     def _client(self) -> SdkClient:
         with self._lock:
             if self._sdk is None:
+                guard_library_logs()
                 self._sdk = SdkClient(self._config())
             return self._sdk
 
