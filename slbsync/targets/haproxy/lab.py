@@ -81,11 +81,22 @@ class LabHaproxy:
             self.process.wait(timeout=timeout)
 
 
-def start_lab_haproxy(root: Path) -> LabHaproxy:
-    """Start HAProxy in master-worker mode in ``root``; the owned file empty."""
+def write_main_config(root: Path) -> None:
+    """The lab's own configuration: a stats socket at admin level."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "haproxy.cfg").write_text(MAIN_CONFIG.format(root=root))
-    (root / "slbsync.cfg").write_text("# empty until slbsync renders it\n")
+
+
+def start_lab_haproxy(root: Path) -> LabHaproxy:
+    """Start HAProxy in master-worker mode in ``root``.
+
+    An owned file already there (rendered by an apply while HAProxy was
+    stopped) is kept; otherwise it starts empty.
+    """
+    write_main_config(root)
+    owned = root / "slbsync.cfg"
+    if not owned.exists():
+        owned.write_text("# empty until slbsync renders it\n")
     command = [
         HAPROXY,
         "-W",

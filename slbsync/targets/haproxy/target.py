@@ -317,15 +317,27 @@ class HaproxyTarget(Target):
 
     def commit(self) -> None:
         """Finish drains, then render, check, swap and (if needed) reload."""
+        with self._lock:
+            try:
+                self._commit()
+            finally:
+                # The next run starts from a fresh read of what is live.
+                self._model = self._view = None
+                self._dirty = self._structure_changed = False
+                self._drains.clear()
+
+    def _commit(self) -> None:
         if self._drains:
             self._finish_drains()
         if not self._dirty or self._model is None:
             return
-        text = render(
-            self.name, list(self._model.values()), self.options, self._hard_stop_after()
-        )
+        lbs = list(self._model.values())
+        text = render(self.name, lbs, self.options, self._hard_stop_after())
         self._put_live(text, reload=self._structure_changed)
-        self._dirty = self._structure_changed = False
+
+    def is_transient(self, error: BaseException) -> bool:
+        # Nothing was sent: HAProxy was restarting or its socket not yet there.
+        return isinstance(error, SocketUnreachableError)
 
     def _finish_drains(self) -> None:
         """Wait for drained servers to go idle, then maint, cut if due, delete."""

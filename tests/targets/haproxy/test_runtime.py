@@ -172,3 +172,20 @@ def test_removed_server_drains_until_the_cap_then_is_cut(
         assert client.recv(16) == b"still\n"
     names = {s.name for s in haproxy.admin.servers_state("chat:nodes")}
     assert names == {f"127.0.0.1:{t2.port}"}
+
+
+def test_removing_a_checked_server_deletes_it(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    port = free_port()
+    b1, b2, _ = http_backends
+    target_spec = haproxy.target_spec()
+    both = chat_lb(port, [b1, b2], protocol=Protocol.HTTP, check=FAST_CHECK)
+    apply(spec_for(target_spec, both), haproxy.target())
+
+    one = chat_lb(port, [b2], protocol=Protocol.HTTP, check=FAST_CHECK)
+    apply(spec_for(target_spec, one), haproxy.target())
+
+    names = [s.name for s in haproxy.admin.servers_state("chat:nodes")]
+    assert names == [f"127.0.0.1:{b2.port}"]
+    assert plan(spec_for(target_spec, one), haproxy.target()).targets[0].changes == ()
