@@ -46,3 +46,6 @@ def setup_logging(level: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("slbsync").setLevel(level)
+    # urllib3 logs whole request URLs at DEBUG, and the SDK puts every
+    # parameter (a certificate's private key included) in the query string.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -10,6 +10,7 @@ error for a missing or malformed value.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -31,16 +32,16 @@ def _other_first_letter(name: str) -> str:
 class Params:
     """The parameters of one request, from the query string and form body."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[builtins.str, builtins.str]) -> None:
         self._values = dict(values)
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: builtins.str) -> builtins.bool:
         return self.raw(name) is not None
 
-    def names(self) -> list[str]:
+    def names(self) -> list[builtins.str]:
         return list(self._values)
 
-    def raw(self, name: str) -> str | None:
+    def raw(self, name: builtins.str) -> builtins.str | None:
         """The value as sent, under either spelling of the first letter."""
         if name in self._values:
             return self._values[name]
@@ -48,14 +49,14 @@ class Params:
 
     def str(
         self,
-        name: str,
+        name: builtins.str,
         *,
-        required: bool = False,
-        default: str | None = None,
-        choices: Iterable[str] | None = None,
-        max_length: int | None = None,
-        pattern: str | None = None,
-    ) -> str | None:
+        required: builtins.bool = False,
+        default: builtins.str | None = None,
+        choices: Iterable[builtins.str] | None = None,
+        max_length: builtins.int | None = None,
+        pattern: builtins.str | None = None,
+    ) -> builtins.str | None:
         value = self.raw(name)
         if value is None or value == "":
             if required:
@@ -74,20 +75,20 @@ class Params:
             raise InvalidParameter(name, "The format is not valid.")
         return value
 
-    def require(self, name: str, **kwargs: Any) -> str:
+    def require(self, name: builtins.str, **kwargs: Any) -> builtins.str:
         value = self.str(name, required=True, **kwargs)
         assert value is not None
         return value
 
     def int(
         self,
-        name: str,
+        name: builtins.str,
         *,
-        required: bool = False,
-        default: int | None = None,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> int | None:
+        required: builtins.bool = False,
+        default: builtins.int | None = None,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int | None:
         value = self.raw(name)
         if value is None or value == "":
             if required:
@@ -105,7 +106,9 @@ class Params:
             )
         return number
 
-    def bool(self, name: str, *, default: bool | None = None) -> bool | None:
+    def bool(
+        self, name: builtins.str, *, default: builtins.bool | None = None
+    ) -> builtins.bool | None:
         value = self.raw(name)
         if value is None or value == "":
             return default
@@ -117,8 +120,12 @@ class Params:
         raise InvalidParameter(name, f'"{value}" is not a boolean.')
 
     def switch(
-        self, name: str, *, default: str | None = None, required: bool = False
-    ) -> str | None:
+        self,
+        name: builtins.str,
+        *,
+        default: builtins.str | None = None,
+        required: builtins.bool = False,
+    ) -> builtins.str | None:
         """An ``on``/``off`` parameter, case-insensitive, returned lower-case."""
         value = self.raw(name)
         if value is None or value == "":
@@ -130,7 +137,7 @@ class Params:
             raise InvalidParameter(name, "Valid values: on, off.")
         return lowered
 
-    def json(self, name: str, *, required: bool = False) -> Any:
+    def json(self, name: builtins.str, *, required: builtins.bool = False) -> Any:
         """A JSON parameter; single quotes and Python literals are accepted."""
         value = self.raw(name)
         if value is None or value == "":
@@ -139,9 +146,9 @@ class Params:
             return None
         return parse_lenient_json(name, value)
 
-    def indexed(self, name: str) -> list[str]:
+    def indexed(self, name: builtins.str) -> list[builtins.str]:
         """``Name.1``, ``Name.2``, ... in index order."""
-        found: list[tuple[int, str]] = []
+        found: list[tuple[builtins.int, builtins.str]] = []
         prefix = f"{name}."
         for key, value in self._values.items():
             for candidate in (key, _other_first_letter(key)):
@@ -150,9 +157,11 @@ class Params:
                     break
         return [value for _, value in sorted(found)]
 
-    def indexed_objects(self, name: str) -> list[dict[str, str]]:
+    def indexed_objects(
+        self, name: builtins.str
+    ) -> list[dict[builtins.str, builtins.str]]:
         """``Tag.1.Key``, ``Tag.1.Value``, ... as a list of dicts, in index order."""
-        objects: dict[int, dict[str, str]] = {}
+        objects: dict[builtins.int, dict[builtins.str, builtins.str]] = {}
         pattern = re.compile(rf"^{re.escape(name)}\.(\d+)\.(\w+)$", re.IGNORECASE)
         for key, value in self._values.items():
             match = pattern.match(key)
@@ -160,7 +169,9 @@ class Params:
                 objects.setdefault(int(match.group(1)), {})[match.group(2)] = value
         return [objects[index] for index in sorted(objects)]
 
-    def tags(self, name: str = "Tag") -> list[tuple[str, str]]:
+    def tags(
+        self, name: builtins.str = "Tag"
+    ) -> list[tuple[builtins.str, builtins.str]]:
         """``Tag.N.Key``/``Tag.N.Value`` pairs."""
         pairs = []
         for item in self.indexed_objects(name):
