@@ -6,6 +6,10 @@ balancers in parallel; then regional deletes, once nothing can use them.
 A failed change stops the rest of its load balancer (they depend on each
 other) while the others go on; the report lists each change's outcome, and
 the next plan shows exactly what remains.
+
+Given ``locks``, a load balancer's changes run holding its lock
+(``membership.locks.lock_for``), so an apply, a drift remediation and a
+registration never interleave their calls on one load balancer.
 """
 
 from __future__ import annotations
@@ -15,19 +19,26 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ApplyReport, ChangeResult, Outcome
 from slbsync.apply.retry import ChangeRunner, RetryPolicy
 from slbsync.diff.changes import Change, ChangeOp
-from slbsync.errors import SlbsyncError
+from slbsync.errors import LockError, SlbsyncError
 from slbsync.plan.model import Plan, TargetPlan
 from slbsync.targets.base import Target
+
+if TYPE_CHECKING:
+    from slbsync.membership.locks import LoadBalancerLock
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, ChangeResult], None]
 """Called after each change: its number, the total, and its result."""
+
+LockFactory = Callable[[Target, str], "LoadBalancerLock"]
+"""Makes the lock of one load balancer (by name) of a target."""
 
 DEFAULT_PARALLELISM = 4
 DEFAULT_RATE_LIMIT = 20.0  # calls per second, per run
@@ -46,6 +57,7 @@ class PlanRunner:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         progress: Progress | None = None,
+        locks: LockFactory | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError(f"parallelism must be 1 or more, not {parallelism}")
@@ -56,6 +68,7 @@ class PlanRunner:
         self.sleep = sleep
         self.clock = clock
         self.progress = progress
+        self.locks = locks
         self._lock = threading.Lock()
         self._done = 0
         self._total = 0
@@ -89,7 +102,10 @@ class PlanRunner:
         ok = self._run_chain(runner, regional_first, report)
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             results = list(
-                pool.map(lambda chain: self._run_chain(runner, chain, report), chains)
+                pool.map(
+                    lambda chain: self._run_locked(target, runner, chain, report),
+                    chains,
+                )
             )
         if ok and all(results):
             self._run_chain(runner, regional_last, report)
@@ -102,11 +118,43 @@ class PlanRunner:
         except SlbsyncError as err:
             report.commit_errors.append(f"target {target.name}: {err}")
 
+    def _run_locked(
+        self,
+        target: Target,
+        runner: ChangeRunner,
+        chain: Sequence[Change],
+        report: ApplyReport,
+    ) -> bool:
+        """One load balancer's chain, holding its lock when locks are on."""
+        if self.locks is None or not chain:
+            return self._run_chain(runner, chain, report)
+        lock = self.locks(target, chain[0].address.load_balancer)
+        try:
+            lock.acquire()
+        except LockError as err:
+            self._record(ChangeResult(chain[0], Outcome.FAILED, str(err), 0), report)
+            self._skip(chain[1:], report)
+            return False
+        try:
+            return self._run_chain(runner, chain, report, lock)
+        finally:
+            lock.release()
+
     def _run_chain(
-        self, runner: ChangeRunner, chain: Sequence[Change], report: ApplyReport
+        self,
+        runner: ChangeRunner,
+        chain: Sequence[Change],
+        report: ApplyReport,
+        lock: LoadBalancerLock | None = None,
     ) -> bool:
         for index, change in enumerate(chain):
-            result = runner.run(change)
+            try:
+                if lock is not None:
+                    lock.ensure_held()  # a lost Redis lease stops the chain
+            except LockError as err:
+                result = ChangeResult(change, Outcome.FAILED, str(err), 0)
+            else:
+                result = runner.run(change)
             self._record(result, report)
             if not result.succeeded:
                 self._skip(chain[index + 1 :], report)
