@@ -219,3 +219,39 @@ def test_legacy_tag_actions(slb_clients: Any) -> None:
         tags=json.dumps([{"TagKey": "tier", "TagValue": "edge"}]),
     )
     assert listed(slb_clients, resource_id=[a]) == [(a, "app", "chat")]
+
+
+def test_deleting_a_load_balancer_drops_its_childrens_tags(slb_client: Any) -> None:
+    lb_id = new_lb(slb_client)
+    call(
+        slb_client,
+        "CreateLoadBalancerTCPListener",
+        load_balancer_id=lb_id,
+        listener_port=80,
+        backend_server_port=80,
+        bandwidth=-1,
+    )
+    group = call(
+        slb_client,
+        "CreateVServerGroup",
+        load_balancer_id=lb_id,
+        vserver_group_name="g",
+    ).vserver_group_id
+    tag(slb_client, "listener", [f"{lb_id}_tcp_80"], role="edge")
+    tag(slb_client, "vservergroup", [group], role="pool")
+
+    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    assert (
+        listed(
+            slb_client, "listener", tag=[models.ListTagResourcesRequestTag(key="role")]
+        )
+        == []
+    )
+    assert (
+        listed(
+            slb_client,
+            "vservergroup",
+            tag=[models.ListTagResourcesRequestTag(key="role")],
+        )
+        == []
+    )

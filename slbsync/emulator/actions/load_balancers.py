@@ -311,8 +311,26 @@ def delete_load_balancer_action(ctx: ActionContext) -> Body:
     if record.delete_protection == "on":
         raise DeleteProtected(record.load_balancer_id)
     delete_load_balancer(ctx.store, record.load_balancer_id)
-    tags.remove_all_tags(ctx.store, "instance", record.load_balancer_id)
+    _drop_orphaned_tags(ctx, record.load_balancer_id)
     return {}
+
+
+def _drop_orphaned_tags(ctx: ActionContext, lb_id: str) -> None:
+    """Tags of the instance and of the children the cleanup hooks removed."""
+    from slbsync.emulator.state.server_groups import (
+        master_slave_groups,
+        vserver_groups,
+    )
+
+    store = ctx.store
+    tags.remove_all_tags(store, "instance", lb_id)
+    tags.remove_tags_where(store, "listener", lambda rid: rid.startswith(f"{lb_id}_"))
+    groups = vserver_groups(store)
+    tags.remove_tags_where(store, "vservergroup", lambda rid: rid not in groups)
+    pairs = master_slave_groups(store)
+    tags.remove_tags_where(
+        store, "masterslaveservergroup", lambda rid: rid not in pairs
+    )
 
 
 @action("DescribeLoadBalancers", not_emulated=("ServerIntranetAddress",))

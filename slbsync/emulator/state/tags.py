@@ -6,6 +6,7 @@ as the SDK's TagResources documentation spells it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,19 @@ def remove_tags(
 
 def remove_all_tags(store: Store, resource_type: str, resource_id: str) -> None:
     _table(store).pop(_key(resource_type, resource_id), None)
+
+
+def remove_tags_where(
+    store: Store, resource_type: str, doomed: Callable[[str], bool]
+) -> None:
+    """Drop the tags of every resource of a type whose id ``doomed`` picks."""
+    table = _table(store)
+    for key in [
+        key
+        for key, record in table.items()
+        if record.resource_type == resource_type and doomed(record.resource_id)
+    ]:
+        del table[key]
 
 
 def tags_of(
