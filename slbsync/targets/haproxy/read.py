@@ -49,6 +49,7 @@ def read_live(target: str, options: HaproxyOptions, runtime: RuntimeApi) -> Live
         )
     try:
         states = runtime.servers_state()
+        backends = runtime.backends()
     except SocketUnreachableError:
         log.warning(
             "haproxy: runtime socket %s does not answer; reading %s only",
@@ -57,8 +58,8 @@ def read_live(target: str, options: HaproxyOptions, runtime: RuntimeApi) -> Live
         )
         lbs = owned.load_balancers
         return LiveView(lbs, owned, False, frozenset(), tuple(reads))
-    reads.append(("show servers state", 1))
-    by_backend: dict[str, list[ServerState]] = {}
+    reads += [("show servers state", 1), ("show backend", 1)]
+    by_backend: dict[str, list[ServerState]] = {name: [] for name in backends}
     for state in states:
         by_backend.setdefault(state.backend, []).append(state)
     merged = tuple(
@@ -73,7 +74,7 @@ def _with_runtime(
     groups = []
     for group in lb.server_groups:
         backend = backend_name(lb.name, group.name)
-        if backend not in by_backend and group.servers:
+        if backend not in by_backend:
             log.warning(
                 "haproxy: backend %s is in %s but not running; is that file "
                 "loaded (-f) and HAProxy reloaded?",

@@ -176,6 +176,14 @@ class RuntimeApi(SocketClient):
             )
         return states
 
+    def backends(self) -> list[str]:
+        """Every backend the running HAProxy has, with servers or without."""
+        reply = self.send("show backend")
+        lines = reply.splitlines()
+        if not lines or lines[0].strip() != "# name":
+            raise RuntimeApiError(self.path, "show backend", reply.strip() or "(none)")
+        return [line.strip() for line in lines[1:] if line.strip()]
+
     def state_file_text(self) -> str:
         """``show servers state`` as HAProxy's server-state file wants it."""
         return self.send("show servers state")

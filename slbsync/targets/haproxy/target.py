@@ -249,9 +249,17 @@ class HaproxyTarget(Target):
             self._add_server(backend, name, server, health)
             note = "added; takes traffic once its health check passes"
         elif change.op == ChangeOp.UPDATE:
-            commands = [f"set server {backend}/{name} weight {server.weight}"]
-            commands.append(f"set server {backend}/{name} state ready")
-            self.runtime.run_ok(*commands)
+            try:
+                self.runtime.run_ok(
+                    f"set server {backend}/{name} weight {server.weight}",
+                    f"set server {backend}/{name} state ready",
+                )
+            except RuntimeApiError as err:
+                if "No such server" not in err.reply:
+                    raise
+                # In the file but not running: the reload brings it in.
+                self._structure_changed = True
+                return ChangeOutcome(change, note="not running; reload on commit")
             note = f"weight {server.weight}"
         else:
             try:

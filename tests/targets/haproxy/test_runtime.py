@@ -189,3 +189,20 @@ def test_removing_a_checked_server_deletes_it(
     names = [s.name for s in haproxy.admin.servers_state("chat:nodes")]
     assert names == [f"127.0.0.1:{b2.port}"]
     assert plan(spec_for(target_spec, one), haproxy.target()).targets[0].changes == ()
+
+
+def test_first_server_of_an_empty_group_joins_without_a_reload(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    port = free_port()
+    target_spec = haproxy.target_spec()
+    empty = chat_lb(port, [], protocol=Protocol.HTTP)
+    apply(spec_for(target_spec, empty), haproxy.target())
+    workers = haproxy.worker_pids()
+
+    one = chat_lb(port, http_backends[:1], protocol=Protocol.HTTP)
+    made = apply(spec_for(target_spec, one), haproxy.target())
+
+    assert [c.action for c in made.targets[0].changes] == ["runtime add server"]
+    assert haproxy.worker_pids() == workers
+    assert http_get(port) == "b1"
