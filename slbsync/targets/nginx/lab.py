@@ -32,8 +32,9 @@ MAIN_CONF = """\
 worker_processes {workers};
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
-events {{ worker_connections 1024; }}
+# Before events: the owned file may carry load_module (option stream_module).
 include {owned};
+events {{ worker_connections 1024; }}
 """
 
 
@@ -89,8 +90,14 @@ class LabNginx:
                 _signal(pid, signal.SIGKILL)
 
 
-def start_lab_nginx(root: Path, workers: int = 2, owned_text: str = "") -> LabNginx:
-    """Start nginx in ``root``; the owned file holds ``owned_text`` to begin."""
+def start_lab_nginx(
+    root: Path, workers: int = 2, owned_text: str = "", load_stream: bool = True
+) -> LabNginx:
+    """Start nginx in ``root``; the owned file holds ``owned_text`` to begin.
+
+    ``load_stream=False`` leaves loading the stream module to the owned file
+    (the target option ``stream_module``).
+    """
     root.mkdir(parents=True, exist_ok=True)
     for name in TEMP_PATHS:
         (root / "temp" / name).mkdir(parents=True, exist_ok=True)
@@ -100,7 +107,7 @@ def start_lab_nginx(root: Path, workers: int = 2, owned_text: str = "") -> LabNg
     (root / "http-common.conf").write_text(f"{temp_paths}access_log off;\n")
     owned = root / "slbsync.conf"
     owned.write_text(owned_text)
-    has_stream = os.path.exists(STREAM_MODULE)
+    has_stream = load_stream and os.path.exists(STREAM_MODULE)
     load_module = f"load_module {STREAM_MODULE};" if has_stream else ""
     main = MAIN_CONF.format(
         root=root, workers=workers, owned=owned, load_module=load_module

@@ -15,7 +15,7 @@ from slbsync.spec.model import (
     Server,
     ServerGroup,
 )
-from slbsync.targets.nginx.lab import LabNginx
+from slbsync.targets.nginx.lab import STREAM_MODULE, LabNginx, start_lab_nginx
 from tests.backends import free_port, http_get, wait_for_port
 from tests.targets.nginx.helpers import plan, spec_for, sync
 
@@ -178,3 +178,43 @@ def test_hand_edit_shows_as_drift_and_apply_repairs_it(lab: LabNginx, backends) 
     assert [(f.field, f.old, f.new) for f in drift.fields] == [("weight", 5, 50)]
     sync(spec)
     assert lab.owned_conf.read_text() == text
+
+
+def tcp_lb(port: int, *servers: Server) -> LoadBalancer:
+    return LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(ServerGroup("chat", servers=servers),),
+        listeners=(Listener(Protocol.TCP, port, "chat"),),
+    )
+
+
+def test_stream_module_option_loads_the_module(tmp_path, backends) -> None:
+    t1 = backends("t1", "tcp")
+    port = free_port()
+    lab = start_lab_nginx(tmp_path / "bare", load_stream=False)
+    try:
+        spec = spec_for(lab, tcp_lb(port, local(t1.port)), stream_module=STREAM_MODULE)
+        sync(spec)
+        wait_for_port(port)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as chat:
+            assert chat.makefile("rb").readline() == b"hello from t1\n"
+        assert lab.owned_conf.read_text().count("load_module") == 1
+    finally:
+        lab.stop()
+
+
+def test_module_loaded_twice_is_rejected_naming_the_line(
+    lab: LabNginx, backends
+) -> None:
+    t1 = backends("t1", "tcp")
+    spec = spec_for(
+        lab, tcp_lb(free_port(), local(t1.port)), stream_module=STREAM_MODULE
+    )
+
+    with pytest.raises(ConfigRejectedError) as caught:
+        sync(spec)
+
+    assert 'module "ngx_stream_module" is already loaded' in str(caught.value)
+    assert f"(line 2: `load_module {STREAM_MODULE};`)" in str(caught.value)
+    assert lab.owned_conf.read_text() == ""
