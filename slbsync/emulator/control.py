@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slbsync.emulator import registry
@@ -68,7 +69,7 @@ def handle_control(
 
 
 def _route(emulator: EmulatorServer, method: str, path: str, data: Any) -> Answer:
-    simple = {
+    simple: dict[tuple[str, str], Callable[[], Any]] = {
         ("GET", "/_emulator/calls"): lambda: emulator.calls.summary(),
         ("DELETE", "/_emulator/calls"): lambda: _clear_calls(emulator),
         ("POST", "/_emulator/reset"): lambda: _reset(emulator),

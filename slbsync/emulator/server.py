@@ -320,7 +320,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size_line = self.rfile.readline(1024).split(b";")[0].strip()
             size = int(size_line, 16)
@@ -413,6 +413,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self, answer: dict[str, Any] | ApiError, request_id: str, version: str
     ) -> None:
         if isinstance(answer, ApiError):
+            log.debug("call: request=%s refused=%s", request_id, answer.code)
             host = HOSTS.get(version, HOSTS[registry.SLB_VERSION])
             product = PRODUCTS.get(version, "Slb")
             payload = {
