@@ -62,6 +62,9 @@ def _backends(
     store: Store, lb: Any, listener: ListenerRecord
 ) -> list[tuple[str, int, str]]:
     """(server id, backend port, server ip) behind ``listener``."""
+    # TODO(emulator): members of the groups that forwarding rules point at are
+    # not reported, so a rule-only backend never shows up in health output;
+    # add them from state.rules.rules_of_listener when a client needs it.
     if listener.vserver_group_id:
         members = get_vserver_group(store, listener.vserver_group_id).backend_servers
     elif listener.master_slave_server_group_id:

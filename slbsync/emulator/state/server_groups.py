@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 VSERVER_TABLE = "vserver_groups"
 MASTER_SLAVE_TABLE = "master_slave_server_groups"
 
+# TODO(emulator): no quota on groups per load balancer or servers per group
+# (the reference has no figures), so a fleet past the cloud's limits passes
+# here; add the limits to this module once they are known.
 # The documented cap on servers in one Create/Add/Remove/Modify/Set call.
 MAX_BACKEND_SERVERS_PER_CALL = 20
 SERVER_TYPES = ("ecs", "eni", "eci")
