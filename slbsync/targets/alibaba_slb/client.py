@@ -74,6 +74,8 @@ class SlbClient:
         self.region = spec.region or "cn-hangzhou"
         self.limiter = limiter
         self.calls: Counter[str] = Counter()
+        # (action, "ok" or the error code): what the drift metrics count.
+        self.results: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._sdk: SdkClient | None = None
 
@@ -97,9 +99,13 @@ class SlbClient:
             )
         except Exception as err:
             error = translate(err, self.spec.name, action)
+            with self._lock:
+                self.results[(action, error.code or "error")] += 1
             if error.throttling:
                 self.limiter.slow_down()
             raise error from err
+        with self._lock:
+            self.results[(action, "ok")] += 1
         self.limiter.recover()
         body = response.body.to_map() if response.body is not None else {}
         return body
@@ -107,6 +113,11 @@ class SlbClient:
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self.calls)
+
+    def result_counts(self) -> dict[tuple[str, str], int]:
+        """Calls by (action, result): ``ok`` or the error code."""
+        with self._lock:
+            return dict(self.results)
 
     def _client(self) -> SdkClient:
         with self._lock:

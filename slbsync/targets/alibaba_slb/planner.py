@@ -117,7 +117,12 @@ def _listeners(
     steps: list[Change] = []
     replaced: set[tuple[str, str]] = set()
     touched: set[tuple[str, str]] = set()
-    for diff in by_kind.get(ResourceKind.LISTENER, []):
+    # An HTTP listener that redirects needs its HTTPS listener to exist.
+    ordered = sorted(
+        by_kind.get(ResourceKind.LISTENER, []),
+        key=lambda d: d.desired is not None and d.desired.redirect_to_port is not None,
+    )
+    for diff in ordered:
         if not keep(diff):
             continue
         lb = diff.address.load_balancer

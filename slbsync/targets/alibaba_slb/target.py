@@ -104,6 +104,10 @@ class AlibabaSlbTarget(Target):
         """Every call this target made so far, by action (reads and writes)."""
         return self.client.counts()
 
+    def call_results(self) -> dict[tuple[str, str], int]:
+        """Every call so far by (action, result), result ``ok`` or an error code."""
+        return self.client.result_counts()
+
     def describe(self) -> dict[str, Any]:
         return {
             "target": self.name,

@@ -98,10 +98,39 @@ def _load_balancer(
     yield from _tags(lb.tags, lb.location, f"{base}.tags")
     for group in lb.server_groups:
         yield from _group(group, f"{base}.server_groups.{group.name}")
+    yield from _bandwidth(lb, base)
     groups = {group.name for group in lb.server_groups}
+    keys = {listener.key for listener in lb.listeners}
     for index, listener in enumerate(lb.listeners):
         path = f"{base}.listeners[{index}]"
-        yield from _listener(listener, path, groups, acls, certs)
+        yield from _listener(listener, path, groups, acls, certs, keys)
+
+
+def _bandwidth(lb: LoadBalancer, base: str) -> Iterator[str]:
+    """Pay-by-bandwidth instances share their bandwidth out to listeners."""
+    if lb.internet_charge_type != "paybybandwidth":
+        return
+    if lb.bandwidth is None:
+        yield _at(
+            lb.location,
+            f"{base}.bandwidth",
+            "a paybybandwidth load balancer needs a bandwidth (1-5120 Mbit/s)",
+        )
+        return
+    for index, listener in enumerate(lb.listeners):
+        if listener.bandwidth < 1:
+            yield _at(
+                listener.location,
+                f"{base}.listeners[{index}].bandwidth",
+                f"on a paybybandwidth load balancer each listener needs its share of the {lb.bandwidth} Mbit/s (1 or more)",  # noqa: E501
+            )
+    total = sum(max(0, listener.bandwidth) for listener in lb.listeners)
+    if total > lb.bandwidth:
+        yield _at(
+            lb.location,
+            f"{base}.bandwidth",
+            f"the listeners ask for {total} Mbit/s together, more than the load balancer's {lb.bandwidth}",  # noqa: E501
+        )
 
 
 def _tags(
@@ -163,6 +192,7 @@ def _listener(
     groups: set[str],
     acls: set[str],
     certs: dict[str, Certificate],
+    https_ports: set[tuple[str, int]],
 ) -> Iterator[str]:
     where = listener.location
     protocol = Protocol(listener.protocol)
@@ -220,6 +250,15 @@ def _listener(
             where,
             f"{path}.acl",
             f'"{listener.acl.acl}" is not an ACL on this target; define it under acls',
+        )
+    if listener.redirect_to_port is not None and (
+        listener.protocol != Protocol.HTTP
+        or ("https", listener.redirect_to_port) not in https_ports
+    ):
+        yield _at(
+            where,
+            f"{path}.redirect_to_port",
+            "only an HTTP listener redirects, and to the port of an HTTPS listener of the same load balancer",  # noqa: E501
         )
     yield from _https(listener, path, certs)
     yield from _rules(listener, path, groups)
