@@ -8,6 +8,7 @@ so nothing a user asks for is dropped silently.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
 
 from slbsync.spec.model import (
@@ -46,7 +47,21 @@ def normalise_group(group: ServerGroup) -> ServerGroup:
 def normalise_server(server: Server) -> Server:
     # On-prem servers are known by address (an eni/eci server's id is the
     # cloud's name for it); descriptions have no place in HAProxy.
-    return replace(server, id=None, type=ServerType.IP, description="")
+    return replace(
+        server,
+        id=None,
+        address=_canonical(server.address),
+        type=ServerType.IP,
+        description="",
+    )
+
+
+def _canonical(address: str | None) -> str | None:
+    """An IP as HAProxy prints it (``2001:DB8::1`` -> ``2001:db8::1``)."""
+    try:
+        return str(ipaddress.ip_address(address or ""))
+    except ValueError:
+        return address  # not an IP: validate() reports it
 
 
 def normalise_listener(listener: Listener) -> Listener:

@@ -157,6 +157,13 @@ def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
             f"{path}.server_group",
             f'"{listener.server_group}" is not a server group of {lb.name}',
         )
+    if listener.description and set(listener.description) & set("#\"'\\\n"):
+        yield _at(
+            where,
+            f"{path}.description",
+            "HAProxy reads #, quotes and backslashes in a description as syntax; "
+            "leave them out",
+        )
     scheduler = str(listener.scheduler)
     if scheduler not in set(Scheduler) and not NATIVE_BALANCE.match(scheduler):
         yield _at(

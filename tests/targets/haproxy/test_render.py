@@ -140,3 +140,19 @@ def test_hand_edit_is_reported_as_unknown() -> None:
     unknown = parse_owned(text, "edge").unknown
     assert len(unknown) == 1
     assert unknown[0].endswith("maxconn 10")
+
+
+def test_ipv6_servers_render_and_read_back_in_canonical_form() -> None:
+    lb = _chat()
+    group = lb.server_groups[0]
+    v6 = Server(port=8080, address="2001:DB8:0::11", weight=10)
+    lb = LoadBalancer(
+        name=lb.name,
+        target=lb.target,
+        server_groups=(ServerGroup(name=group.name, servers=(v6,)),),
+        listeners=lb.listeners[:1],
+    )
+    text = render("edge", [normalise_load_balancer(lb)], OPTIONS, 300)
+    assert "    server 2001:db8::11:8080 2001:db8::11:8080 weight 10 check\n" in text
+    (server,) = _round_trip(lb).server_groups[0].servers
+    assert (server.address, server.port) == ("2001:db8::11", 8080)

@@ -123,3 +123,11 @@ def test_unknown_option_and_bad_duration_name_the_option() -> None:
         'targets.edge.options.hard_stop_after: "soon" is not a duration; write it '
         "as 300s, 5m or a number of seconds"
     )
+
+
+def test_description_with_haproxy_syntax_is_refused() -> None:
+    (problem,) = _problems(_lb(_listener(description="chat # eu")))
+    assert problem.endswith(
+        "listeners[0].description: HAProxy reads #, quotes and backslashes in a "
+        "description as syntax; leave them out"
+    )
