@@ -244,6 +244,9 @@ class _LoseResponse(Exception):
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Many clients connect at once (a parallel apply, the concurrency test);
+    # the default backlog of 5 would make some wait a SYN retry (1 s).
+    request_queue_size = 128
     emulator: EmulatorServer
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
