@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "slbsync.cli.validate",
     "slbsync.cli.plan",
     "slbsync.cli.apply",
+    "slbsync.cli.drift",
 ]
 
 app = typer.Typer(
