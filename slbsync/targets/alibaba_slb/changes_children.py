@@ -8,7 +8,7 @@ from typing import Any
 from slbsync.diff.changes import Change, ChangeOp, FieldChange, ResourceKind
 from slbsync.diff.compare import plain
 from slbsync.diff.differences import Difference
-from slbsync.spec.model import ForwardingRule, Listener, Server, ServerGroup
+from slbsync.spec.model import ForwardingRule, Listener, Protocol, Server, ServerGroup
 from slbsync.targets.alibaba_slb.changes import (
     MISSING,
     MODIFIED,
@@ -26,6 +26,24 @@ from slbsync.targets.alibaba_slb.wire import (
 )
 
 SERVERS_PER_CALL = 20
+
+# Listener fields a protocol does not take: a new listener's plan omits them.
+_LAYER4_ONLY = ("persistence_timeout", "established_timeout", "connection_drain")
+_HTTP_ONLY = (
+    "sticky_session",
+    "x_forwarded_for",
+    "gzip",
+    "idle_timeout",
+    "request_timeout",
+    "redirect_to_port",
+)
+_HTTPS_ONLY = ("certificate", "ca_certificate", "http2", "tls_cipher_policy")
+_NOT_ON = {
+    Protocol.TCP: (*_HTTP_ONLY, *_HTTPS_ONLY),
+    Protocol.UDP: (*_LAYER4_ONLY, *_HTTP_ONLY, *_HTTPS_ONLY),
+    Protocol.HTTP: (*_LAYER4_ONLY, "proxy_protocol", *_HTTPS_ONLY),
+    Protocol.HTTPS: (*_LAYER4_ONLY, "proxy_protocol", "redirect_to_port"),
+}  # fmt: skip
 RULES_PER_CALL = 10
 
 # Parameters that only make sense together: when one changes, all are sent.
@@ -290,7 +308,9 @@ def _create_listener(
         ctx.address(lb, ResourceKind.LISTENER, listener.label),
         listener_action("Create", str(listener.protocol)),
         {"LoadBalancerId": ctx.refs.load_balancer(lb), **params},
-        fields=created_fields(listener, ("protocol", "port", "rules")),
+        fields=created_fields(
+            listener, ("protocol", "port", "rules", *_NOT_ON[listener.protocol])
+        ),
         lb=lb,
         protocol=str(listener.protocol),
         replacement=replacement,
