@@ -419,18 +419,18 @@ def _filtered_listeners(ctx: ActionContext) -> list[ListenerRecord]:
     description = params.str("Description")
     wanted_tags = params.tags()
 
-    in_region = {
+    # The load balancers in scope first, so the listener loop stays cheap.
+    in_scope = {
         lb_id
         for lb_id, lb in lbs.load_balancers(ctx.store).items()
-        if lb.region_id == ctx.region_id
+        if lb.region_id == ctx.region_id and (not wanted_ids or lb_id in wanted_ids)
     }
+    protocol = protocol.lower() if protocol is not None else None
     found = []
     for rec in listeners(ctx.store).values():
-        if rec.load_balancer_id not in in_region:
+        if rec.load_balancer_id not in in_scope:
             continue
-        if wanted_ids and rec.load_balancer_id not in wanted_ids:
-            continue
-        if protocol is not None and rec.protocol != protocol.lower():
+        if protocol is not None and rec.protocol != protocol:
             continue
         if port is not None and rec.port != port:
             continue
@@ -598,7 +598,9 @@ def _tag_id(listener: ListenerRecord) -> str:
 
 def _compact(body: dict[str, Any]) -> dict[str, Any]:
     """Leave out unset fields, as the cloud does, rather than send nulls."""
-    return {key: value for key, value in body.items() if value not in (None, "")}
+    return {
+        key: value for key, value in body.items() if value is not None and value != ""
+    }
 
 
 # -- start, stop, delete ----------------------------------------------------
