@@ -94,8 +94,11 @@ NATIVE_SCHEDULERS: dict[str, tuple[str, ...]] = {
     "alibaba-slb": ("rr", "wrr", "wlc", "sch", "tch", "qch"),
 }
 # SLB's consistent-hash schedulers exist on layer-4 listeners only.
-NATIVE_SCHEDULER_PROTOCOLS = {"sch": ("tcp", "udp"), "tch": ("tcp", "udp")}
-NATIVE_SCHEDULER_PROTOCOLS["qch"] = ("udp",)
+NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "sch": ("tcp", "udp"),
+    "tch": ("tcp", "udp"),
+    "qch": ("udp",),
+}
 ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
     sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )

@@ -163,9 +163,11 @@ def _merge_one(
         )
         return
     sections[section][name] = (document, raw)
-    for spot, location in document.index.entries.items():
-        if spot[:2] == path or spot in ((), (section,)):
-            index.entries.setdefault(spot, location)
+    for spot, location in document.index.entries_under(path):
+        index.entries.setdefault(spot, location)
+    for spot in ((), (section,)):
+        if spot in document.index.entries:
+            index.entries.setdefault(spot, document.index.entries[spot])
 
 
 def _unknown_section(key: str) -> str:

@@ -361,7 +361,7 @@ def _is_kind(kind: Kind, value: Any) -> bool:
 
 
 def _listing(choices: Any) -> str:
-    items = list(choices)
+    items = [str(choice) for choice in choices]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]

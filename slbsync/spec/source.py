@@ -41,6 +41,22 @@ class LocationIndex:
 
     source: str
     entries: dict[Path, NodeLocation] = field(default_factory=dict)
+    _by_object: dict[Path, list[tuple[Path, NodeLocation]]] | None = field(
+        default=None, repr=False
+    )
+
+    def entries_under(self, prefix: Path) -> list[tuple[Path, NodeLocation]]:
+        """Entries of one top-level object, e.g. ``("load_balancers", "chat")``.
+
+        Grouped once, when first asked: merging many objects stays linear.
+        """
+        if self._by_object is None:
+            self._by_object = {}
+            for path, entry in self.entries.items():
+                if len(path) >= len(prefix):
+                    key = path[: len(prefix)]
+                    self._by_object.setdefault(key, []).append((path, entry))
+        return self._by_object.get(prefix, [])
 
     def value(self, path: Path) -> Location:
         """The value at ``path``, or the nearest enclosing value that has one."""
@@ -85,7 +101,7 @@ def read_yaml_text(
     text: str, name: str, environ: Mapping[str, str], problems: list[SpecProblem]
 ) -> list[SourceDocument]:
     """Every document in ``text``; syntax errors become located problems."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     documents: list[SourceDocument] = []
     try:
         while loader.check_node():
@@ -105,6 +121,11 @@ def read_yaml_text(
     finally:
         loader.dispose()
     return documents
+
+
+# libyaml's parser, when PyYAML was built with it, composes the same nodes and
+# marks several times faster; the pure-Python one is the fallback.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _syntax_problem(name: str, err: yaml.MarkedYAMLError) -> SpecProblem:
@@ -140,7 +161,7 @@ class _Converter:
         self,
         name: str,
         environ: Mapping[str, str],
-        loader: yaml.SafeLoader,
+        loader: Any,
         problems: list[SpecProblem],
     ) -> None:
         self.name = name
@@ -218,7 +239,7 @@ class _Converter:
             )
         if problems:
             return None  # reported once; the field counts as left out
-        if node.style is None:
+        if not node.style:  # plain: None, or "" from libyaml
             # A plain scalar takes the type of what it became: ``${PORT}`` -> 80.
             tag = self.resolver.resolve(yaml.ScalarNode, filled, (True, False))
         else:

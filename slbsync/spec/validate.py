@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from slbsync.spec import fields as f
-from slbsync.spec.model import Certificate, Listener, LoadBalancer, Spec
+from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Spec
 from slbsync.spec.problems import SpecProblem, parse_target_problem
 from slbsync.spec.read import Context, listing
 
@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 def check_references(spec: Spec, ctx: Context) -> None:
     """Report every reference to something the spec does not define."""
     targets = {t.name: t for t in spec.targets}
-    for item in (*spec.load_balancers, *spec.acls, *spec.certificates):
+    items: list[LoadBalancer | Acl | Certificate] = [
+        *spec.load_balancers,
+        *spec.acls,
+        *spec.certificates,
+    ]
+    for item in items:
         if item.target not in targets:
             path = (*ctx.paths[id(item)], "target")
             ctx.at_value(path, _missing("target", item.target, targets))

@@ -33,8 +33,7 @@ def test_full_spec_loads_every_field():
     assert http.x_forwarded_for == model.XForwardedFor(slb_ip=True, proto=True)
     assert http.request_timeout == 60
     assert [r.name for r in http.rules] == ["api", "ws"]
-    assert gateway.listeners[3].redirect_to_port == 443
-    assert gateway.listeners[4].health_check == model.HealthCheck(enabled=False)
+    assert gateway.listeners[3].health_check == model.HealthCheck(enabled=False)
 
 
 def test_servers_keep_id_address_and_type():
@@ -74,7 +73,6 @@ def test_health_check_type_follows_the_protocol_when_left_out():
     assert [li.health_check.type for li in listeners] == [
         "http",
         "udp",
-        "http",
         "http",
         "tcp",
     ]
@@ -128,10 +126,14 @@ def test_missing_path_is_a_problem(tmp_path):
 
 
 def test_yaml_syntax_error_has_its_location():
-    assert problems_of("yaml_syntax_error.yaml") == [
-        "yaml_syntax_error.yaml:5:15: YAML syntax error: expected ',' or ']', but "
-        "got ':' (while parsing a flow sequence that starts at line 4, column 13)"
-    ]
+    (problem,) = problems_of("yaml_syntax_error.yaml")
+
+    # libyaml and the pure-Python parser word the problem a little differently.
+    assert problem.startswith("yaml_syntax_error.yaml:5:15: YAML syntax error: ")
+    assert "expected ',' or ']'" in problem
+    assert problem.endswith(
+        "(while parsing a flow sequence that starts at line 4, column 13)"
+    )
 
 
 def test_duplicate_key_in_one_mapping_is_reported(tmp_path):

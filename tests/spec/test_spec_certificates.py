@@ -63,6 +63,7 @@ load_balancers:
     server_groups: {web: {servers: [{id: i-1, port: 80}]}}
     listeners:
       - {protocol: https, port: 443, server_group: web, certificate: chat-cert}
+      - {protocol: http, port: 80, redirect_to_port: 443}
 """
 
 
@@ -86,6 +87,9 @@ def test_certificate_pem_and_fingerprint_reach_the_model(tmp_path):
     )
     assert loaded.certificate_file == str(tmp_path / "certs" / "chat.crt")
     assert loaded.private_key_file == str(tmp_path / "certs" / "chat.key")
+    https, redirect = spec.load_balancers[0].listeners
+    assert https.certificate == "chat-cert"
+    assert redirect.redirect_to_port == 443
 
 
 def test_private_key_never_appears_in_the_model(tmp_path):
