@@ -86,6 +86,9 @@ def serve(
     strict_backends: bool = typer.Option(
         False, help="Refuse backend server ids that were not seeded as ECS instances."
     ),
+    load_balancer_quota: int = typer.Option(
+        60, min=1, help="Load balancers allowed per region (the cloud's default: 60)."
+    ),
     throttle_rate: float = typer.Option(0.0, help="Share of calls throttled (0-1)."),
     error_rate: float = typer.Option(0.0, help="Share of calls failing with 5xx."),
     timeout_rate: float = typer.Option(0.0, help="Share of calls held, then dropped."),
@@ -139,6 +142,7 @@ def serve(
             region=region,
             faults=faults or None,
             strict_backends=strict_backends,
+            load_balancer_quota=load_balancer_quota,
         )
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None

@@ -12,6 +12,7 @@
 | POST /_emulator/ecs/instances | seed one instance (object) or several (list) |
 | PUT, PATCH /_emulator/ecs/instances/<id> | change an instance (``status``, ``tags``) |
 | DELETE /_emulator/ecs/instances/<id> | remove an instance |
+| GET, PUT /_emulator/quotas | ``{"load_balancers": N}``: instances allowed per region |
 | PUT /_emulator/health | ``{"server_id", "status", "port"?}``: a backend's health |
 """
 
@@ -79,6 +80,7 @@ def _route(emulator: EmulatorServer, method: str, path: str, data: Any) -> Answe
         ("DELETE", "/_emulator/stats"): lambda: _clear_stats(emulator),
         ("GET", "/_emulator/actions"): lambda: emulated_actions(),
         ("GET", _INSTANCES): lambda: _list_instances(emulator),
+        ("GET", "/_emulator/quotas"): lambda: _quotas(emulator),
     }
     handler = simple.get((method, path))
     if handler is not None:
@@ -89,6 +91,8 @@ def _route(emulator: EmulatorServer, method: str, path: str, data: Any) -> Answe
         return 200, _seed_instances(emulator, data)
     if path.startswith(_INSTANCES + "/"):
         return _instance(emulator, method, path[len(_INSTANCES) + 1 :], data)
+    if (method, path) == ("PUT", "/_emulator/quotas"):
+        return 200, _set_quotas(emulator, data)
     if (method, path) == ("PUT", "/_emulator/health"):
         return 200, _set_health(emulator, data)
     raise ControlError(404, f"no control endpoint {method} {path}")
@@ -178,6 +182,22 @@ def _instance(
                 setattr(record, name, str(data[name]))
         store.save()
         return 200, vars(record).copy()
+
+
+def _quotas(emulator: EmulatorServer) -> dict[str, Any]:
+    return {"load_balancers": emulator.store.load_balancer_quota}
+
+
+def _set_quotas(emulator: EmulatorServer, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or set(data) - {"load_balancers"}:
+        raise ValueError('send {"load_balancers": N}: the quotas that can change')
+    quota = data.get("load_balancers", emulator.store.load_balancer_quota)
+    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+        raise ValueError(
+            f"load_balancers must be a whole number above 0, got {quota!r}"
+        )
+    emulator.store.load_balancer_quota = quota
+    return _quotas(emulator)
 
 
 def _set_health(emulator: EmulatorServer, data: Any) -> dict[str, Any]:

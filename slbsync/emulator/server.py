@@ -129,12 +129,15 @@ class EmulatorServer:
         region: str = "cn-hangzhou",
         faults: FaultSettings | Mapping[str, Any] | None = None,
         strict_backends: bool = False,
+        load_balancer_quota: int = 60,
     ) -> None:
         # Importing the actions package registers every handler.
         import slbsync.emulator.actions  # noqa: F401
 
         self.store = Store(state_path)
         self.store.strict_backends = strict_backends
+        self.store.load_balancer_quota = load_balancer_quota
+        self._initial_quota = load_balancer_quota
         self.access_keys = dict(
             access_keys or {DEFAULT_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_SECRET}
         )
@@ -192,6 +195,7 @@ class EmulatorServer:
     def reset(self) -> None:
         """Forget all resources, calls and faults."""
         self.store.reset()
+        self.store.load_balancer_quota = self._initial_quota
         self.calls.clear()
         self.faults.configure(FaultSettings())
 

@@ -448,3 +448,13 @@ def test_regions_and_zones(slb_clients: Any) -> None:
     assert "cn-hangzhou-h" in zone_ids
     first = zones.zones.zone[0]
     assert first.zone_id not in [z.zone_id for z in first.slave_zones.slave_zone]
+
+
+def test_quota_of_load_balancers_per_region(emulator: Any, slb_client: Any) -> None:
+    emulator.control("PUT", "quotas", {"load_balancers": 2})
+    create(slb_client)
+    create(slb_client)
+    error = refused(slb_client, "CreateLoadBalancer", region_id=REGION)
+    assert error.code == "OverQuota"
+    assert "quota of 2" in error.message
+    create(slb_client, region_id="cn-shanghai")  # the quota is per region

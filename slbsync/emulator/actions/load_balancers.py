@@ -42,9 +42,6 @@ CLCU_SPEC = "slb.lcu.elastic"
 NAME_PATTERN = r"[A-Za-z\u4e00-\u9fa5][\w.\-\u4e00-\u9fa5]{0,79}"
 REASON_PATTERN = r"[A-Za-z\u4e00-\u9fa5][\w.\-\u4e00-\u9fa5 ]{0,79}"
 DEFAULT_RESOURCE_GROUP = "rg-acfmslbsyncdefault"
-# The cloud's default quota of instances per region (DescribeSlbQuotas
-# ``slbs-per-user``); raised through a quota request on the real cloud.
-MAX_LOAD_BALANCERS_PER_REGION = 60
 # Pay-as-you-go instances report this end time (year 2999).
 PAY_ON_DEMAND_END = ("2999-09-08T16:00:00Z", 32493801600000)
 # Parameters that carry the request's signature or routing, not its meaning:
@@ -113,11 +110,12 @@ def create_load_balancer(ctx: ActionContext) -> Body:
     region_count = sum(
         1 for lb in load_balancers(ctx.store).values() if lb.region_id == ctx.region_id
     )
-    if region_count >= MAX_LOAD_BALANCERS_PER_REGION:
+    quota = ctx.store.load_balancer_quota
+    if region_count >= quota:
         raise ApiError(
             "OverQuota",
             f"The number of load balancers in {ctx.region_id} would exceed the "
-            f"quota of {MAX_LOAD_BALANCERS_PER_REGION}.",
+            f"quota of {quota}.",
         )
 
     record.load_balancer_id = ctx.store.new_id("load-balancer", "lb-")

@@ -41,6 +41,9 @@ class Store:
         # Refuse unknown backend server ids instead of accepting them
         # (``slbsync emulator serve --strict-backends``); see state/ecs.py.
         self.strict_backends = False
+        # Load balancers per region (the cloud's default quota is 60,
+        # raised on request; ``--load-balancer-quota`` does the same here).
+        self.load_balancer_quota = 60
         if self.path and self.path.exists():
             self._load()
 
