@@ -458,3 +458,25 @@ def test_quota_of_load_balancers_per_region(emulator: Any, slb_client: Any) -> N
     assert error.code == "OverQuota"
     assert "quota of 2" in error.message
     create(slb_client, region_id="cn-shanghai")  # the quota is per region
+
+
+def test_describe_finds_load_balancers_by_backend_server(slb_client: Any) -> None:
+    default = create(slb_client, load_balancer_name="default").load_balancer_id
+    grouped = create(slb_client, load_balancer_name="grouped").load_balancer_id
+    create(slb_client, load_balancer_name="empty")
+    call(
+        slb_client,
+        "AddBackendServers",
+        load_balancer_id=default,
+        backend_servers=json.dumps([{"ServerId": "i-shared"}]),
+    )
+    call(
+        slb_client,
+        "CreateVServerGroup",
+        load_balancer_id=grouped,
+        vserver_group_name="g",
+        backend_servers=json.dumps([{"ServerId": "i-shared", "Port": 80}]),
+    )
+    body = describe(slb_client, server_id="i-shared")
+    names = sorted(lb.load_balancer_name for lb in body.load_balancers.load_balancer)
+    assert names == ["default", "grouped"]

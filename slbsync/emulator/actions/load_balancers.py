@@ -383,9 +383,7 @@ def _filtered(ctx: ActionContext) -> list[LoadBalancerRecord]:
             continue
         if any(v is not None and getattr(record, k) != v for k, v in equal.items()):
             continue
-        if server_id and all(
-            s["ServerId"] != server_id for s in record.backend_servers
-        ):
+        if server_id and not _has_server(ctx, record, server_id):
             continue
         if wanted_tags and not tags.has_tags(
             ctx.store, "instance", record.load_balancer_id, wanted_tags
@@ -393,6 +391,16 @@ def _filtered(ctx: ActionContext) -> list[LoadBalancerRecord]:
             continue
         found.append(record)
     return sorted(found, key=lambda r: (r.create_time, r.load_balancer_id))
+
+
+def _has_server(ctx: ActionContext, record: LoadBalancerRecord, server_id: str) -> bool:
+    """Whether the server sits in the default group or any VServer group."""
+    from slbsync.emulator.state.server_groups import vserver_groups_of
+
+    members = list(record.backend_servers)
+    for group in vserver_groups_of(ctx.store, record.load_balancer_id):
+        members += group.backend_servers
+    return any(member["ServerId"] == server_id for member in members)
 
 
 def _comma_list(params: Params, name: str) -> set[str] | None:
