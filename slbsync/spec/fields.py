@@ -737,10 +737,11 @@ TARGET = Shape(
         Field(
             "endpoint",
             Kind.TEXT,
-            "API endpoint URL; local for the embedded emulator; left out for the "
-            "cloud's own.",
-            pattern=r"^(local|https?://[^\s/]+(/\S*)?)$",
-            pattern_hint="local or an http(s):// URL",
+            "API endpoint: a host name or URL; local for the embedded emulator; "
+            "left out for the region's own.",
+            pattern=r"^(local|(https?://)?[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?)$",
+            pattern_hint="local, a host name such as slb.cn-hangzhou.aliyuncs.com, "
+            "or an http(s):// URL",
         ),
         Field(
             "profile",
@@ -753,8 +754,8 @@ TARGET = Shape(
             "lock",
             Kind.TEXT,
             "Lock that keeps two runs apart: file, or a redis:// URL.",
-            pattern=r"^(file|rediss?://\S+)$",
-            pattern_hint="file or a redis:// URL",
+            pattern=r"^(file|(rediss?|unix)://\S+)$",
+            pattern_hint="file or a redis://, rediss:// or unix:// URL",
         ),
     ),
     model.TargetSpec,

@@ -240,6 +240,8 @@ def _in_range(rule: Field, value: int, seconds: bool = False) -> Any:
         else:
             span = f"{show(low or 0)} to {show(high)}"
         shown = f"{value}s" if seconds else str(value)
+        if rule.kind is Kind.DURATION_OR_OFF:
+            span += ", or off"
         return _Problem(f"{shown} is out of range; use {span}")
     return value
 

@@ -45,7 +45,7 @@ def test_out_of_range_values_name_the_range():
         "out_of_range.yaml:12:15 load_balancers.chat.listeners[0].port: "
         "0 is out of range; use 1 to 65535",
         "out_of_range.yaml:14:27 load_balancers.chat.listeners[0].connection_drain: "
-        "5s is out of range; use 10s to 15m",
+        "5s is out of range; use 10s to 15m, or off",
         "out_of_range.yaml:15:34 load_balancers.chat.listeners[0].health_check."
         "interval: 51s is out of range; use 1s to 50s",
         "out_of_range.yaml:15:47 load_balancers.chat.listeners[0].health_check."
@@ -270,3 +270,43 @@ def test_load_balancer_problem(tmp_path, fields, message):
 
     texts = [f"{p.path}: {p.message}" for p in caught.value.problems]
     assert any(text.startswith(f"load_balancers.chat.{message}") for text in texts)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ("endpoint: local", None),
+        ("endpoint: slb.cn-hangzhou.aliyuncs.com", None),
+        ("endpoint: http://127.0.0.1:18080", None),
+        ("lock: redis://127.0.0.1:6379/0", None),
+        ("lock: file", None),
+        (
+            "endpoint: ftp://example.com",
+            'endpoint: "ftp://example.com" is not valid here; use local, a host name '
+            "such as slb.cn-hangzhou.aliyuncs.com, or an http(s):// URL",
+        ),
+        (
+            "lock: zookeeper",
+            'lock: "zookeeper" is not valid here; use file or a redis://, rediss:// '
+            "or unix:// URL",
+        ),
+        (
+            "regoin: cn-beijing",
+            'regoin: unknown field "regoin"; did you mean "region"?',
+        ),
+    ],
+)
+def test_target_fields(tmp_path, fields, problem):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"targets:\n  cloud: {{type: alibaba-slb, region: cn-hangzhou, {fields}}}\n"
+    )
+
+    if problem is None:
+        assert load_spec([path], environ={}).targets[0].name == "cloud"
+        return
+    with pytest.raises(SpecValidationError) as caught:
+        load_spec([path], environ={})
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        f"targets.cloud.{problem}"
+    ]
