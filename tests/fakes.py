@@ -97,6 +97,8 @@ class FakeTarget(Target):
         self.acls: dict[str, LiveAcl] = {}
         self.certificates: dict[str, LiveCertificate] = {}
         self.faults: list[Fault] = []
+        self.read_failures: list[BaseException] = []  # raised by the next reads
+        self.reads_attempted = 0
         self.calls: list[str] = []  # every write attempted, by action
         self.commits = 0
         self._numbers = 0
@@ -135,6 +137,9 @@ class FakeTarget(Target):
     # -- reading -----------------------------------------------------------
 
     def read_live_state(self, spec: Spec) -> LiveState:
+        self.reads_attempted += 1
+        if self.read_failures:
+            raise self.read_failures.pop(0)
         named = {lb.name for lb in spec.load_balancers_on(self.name)}
         lbs = tuple(
             self._live_lb(lb)

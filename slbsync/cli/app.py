@@ -63,7 +63,9 @@ for _module in COMMAND_MODULES:
 def main() -> None:
     """Entry point: run the app, turning slbsync errors into exit code 1."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns a command's typer.Exit code
+        # instead of raising it (plan --detailed-exitcode exits 2 that way).
+        code = app(standalone_mode=False)
     except SlbsyncError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
@@ -83,3 +85,5 @@ def main() -> None:
             err.show()
             sys.exit(err.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

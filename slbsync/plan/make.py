@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from slbsync import __version__
 from slbsync.diff.changes import ResourceKind
@@ -20,6 +28,7 @@ from slbsync.targets.base import LiveState, Target
 log = logging.getLogger(__name__)
 
 UNEXPECTED = DifferenceStatus.UNEXPECTED
+READ_DEADLINE = 120.0  # seconds of retrying a read before giving up
 
 
 def make_plan(
@@ -67,9 +76,44 @@ def plan_target(
     discover: Discover | None = None,
 ) -> TargetPlan:
     """One target's part of a plan, from a fresh read of its live state."""
-    live = target.read_live_state(spec)
+    live = read_with_retries(target, spec)
     comparison = compare(spec, live, target, prune=prune, discover=discover)
     return target_plan_from(target, live, comparison)
+
+
+def read_with_retries(
+    target: Target,
+    spec: Spec,
+    *,
+    deadline: float = READ_DEADLINE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> LiveState:
+    """Read the live state, reading again after a transient error.
+
+    Reads have no side effects, so a read whose answer was lost is simply
+    made again. This retries the whole read; a target that retries its own
+    calls one by one makes this a rare fallback.
+    """
+
+    def is_retryable(error: BaseException) -> bool:
+        return target.is_transient(error) or target.is_outcome_unknown(error)
+
+    retrying = Retrying(
+        retry=retry_if_exception(is_retryable),
+        wait=wait_random_exponential(multiplier=0.5, max=10),
+        stop=stop_after_delay(deadline),
+        sleep=sleep,
+        before_sleep=lambda state: log.info(
+            "plan: read again target=%s attempt=%d delay=%.2fs cause=%s",
+            target.name,
+            state.attempt_number,
+            state.upcoming_sleep,
+            state.outcome.exception() if state.outcome else "unknown",
+        ),
+        reraise=True,
+    )
+    live: LiveState = retrying(target.read_live_state, spec)
+    return live
 
 
 def target_plan_from(

@@ -117,3 +117,30 @@ def test_deletes_only_with_prune():
     pruned = make_plan(spec, [target], prune=True)
     assert pruned.changes[-1].action == "DeleteLoadBalancer"
     assert replace(pruned, prune=False).counts()["delete"] == 1
+
+
+def test_transient_read_errors_are_read_again():
+    from slbsync.plan.make import read_with_retries
+    from tests.fakes import FakeThrottledError
+
+    target = FakeTarget()
+    target.read_failures = [FakeThrottledError("DescribeLoadBalancers")] * 3
+    waits = []
+
+    live = read_with_retries(target, make_spec(make_lb()), sleep=waits.append)
+
+    assert target.reads_attempted == 4
+    assert len(waits) == 3
+    assert live.load_balancers == ()
+
+
+def test_other_read_errors_are_not_retried():
+    from slbsync.plan.make import read_with_retries
+    from tests.fakes import FakeRejectedError
+
+    target = FakeTarget()
+    target.read_failures = [FakeRejectedError("DescribeLoadBalancers", "denied")]
+
+    with pytest.raises(FakeRejectedError, match="denied"):
+        read_with_retries(target, make_spec(make_lb()), sleep=lambda s: None)
+    assert target.reads_attempted == 1

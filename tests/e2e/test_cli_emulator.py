@@ -1,0 +1,126 @@
+"""The CLI as users run it, against `slbsync emulator serve` in its own process."""
+
+import json
+
+import pytest
+
+from tests.e2e.harness import (
+    ACCESS_KEY_SECRET,
+    load_balancers_named,
+    run_cli,
+    small_load_balancer,
+    write_spec,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_apply_then_plan_is_empty(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+
+    applied = run_cli(["apply", str(spec), "--auto-approve"])
+    assert applied.returncode == 0, applied.stderr
+    assert "Applied 4 of 4 changes." in applied.stdout
+
+    plan = run_cli(["plan", str(spec), "--detailed-exitcode"])
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "No changes: the live state matches the spec." in plan.stdout
+
+
+def test_plan_detailed_exit_code_and_json(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+
+    plan = run_cli(["plan", str(spec), "--detailed-exitcode", "--format", "json"])
+
+    assert plan.returncode == 2, plan.stderr
+    document = json.loads(plan.stdout)
+    actions = [c["action"] for c in document["targets"][0]["changes"]]
+    assert actions[0] == "CreateLoadBalancer"
+    assert actions[-1] == "StartLoadBalancerListener"
+
+
+def test_apply_converges_under_faults_without_duplicates(emulator, spec_dir):
+    lbs = {f"chat-{n}": small_load_balancer(servers=4) for n in range(3)}
+    spec = write_spec(spec_dir, emulator.url, lbs)
+    emulator.set_faults(
+        throttle_rate=0.3, error_rate=0.05, lost_response_rate=0.02, seed=7
+    )
+
+    applied = run_cli(["apply", str(spec), "--auto-approve", "--rate-limit", "50"])
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "after retries" in applied.stdout
+    # TODO(slb-target): the alibaba-slb reader does not retry its calls one by
+    # one, so a plan reading ~15 calls under 30% throttling rarely gets a
+    # clean read (0.7**15); the check plan runs without faults until it does.
+    emulator.set_faults()
+    plan = run_cli(["plan", str(spec), "--detailed-exitcode"])
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert load_balancers_named(emulator) == {name: 1 for name in lbs}
+
+
+def test_saved_plan_refused_after_a_change(emulator, spec_dir, tmp_path):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+    assert run_cli(["apply", str(spec), "--auto-approve"]).returncode == 0
+    bigger = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer(4)})
+    saved = tmp_path / "plan.json"
+    assert run_cli(["plan", str(bigger), "--out", str(saved)]).returncode == 0
+
+    # Someone else changes the group before the saved plan is applied.
+    other = write_spec(
+        tmp_path / "other", emulator.url, {"chat": small_load_balancer(5)}
+    )
+    assert run_cli(["apply", str(other), "--auto-approve"]).returncode == 0
+    refused = run_cli(["apply", "--plan", str(saved)])
+
+    assert refused.returncode == 1
+    assert "the live state changed since this plan was made" in refused.stderr
+
+
+def test_saved_plan_applies_exactly(emulator, spec_dir, tmp_path):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+    saved = tmp_path / "plan.json"
+    assert run_cli(["plan", str(spec), "--out", str(saved)]).returncode == 0
+
+    applied = run_cli(["apply", "--plan", str(saved)])
+
+    assert applied.returncode == 0, applied.stderr
+    assert run_cli(["plan", str(spec), "--detailed-exitcode"]).returncode == 0
+
+
+def test_apply_without_terminal_refuses_and_changes_nothing(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+
+    refused = run_cli(["apply", str(spec)])
+
+    assert refused.returncode == 1
+    assert "there is no terminal to ask" in refused.stderr
+    assert load_balancers_named(emulator) == {}
+
+
+def test_no_secret_in_any_output_even_with_debug(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+    emulator.set_faults(error_rate=0.3, seed=3)
+
+    runs = [
+        run_cli(["--debug", "apply", str(spec), "--auto-approve"]),
+        run_cli(["--debug", "plan", str(spec), "--format", "json"]),
+        run_cli(["--debug", "plan", str(spec), "--format", "markdown"]),
+    ]
+
+    for run in runs:
+        assert "DEBUG" in run.stderr
+        assert ACCESS_KEY_SECRET not in run.stdout + run.stderr
+
+
+def test_cloud_errors_name_action_code_and_request_id(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+
+    failed = run_cli(
+        ["plan", str(spec)], env={"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tUnknownKey"}
+    )
+
+    assert failed.returncode == 1
+    assert "DescribeLoadBalancers failed with InvalidAccessKeyId" in failed.stderr
+    assert "request id" in failed.stderr
+    assert "Traceback" not in failed.stderr
