@@ -362,6 +362,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise MissingParameter("Action")
             if not version:
                 raise MissingParameter("Version")
+            if params.get("Format", "JSON").upper() != "JSON":
+                raise NotEmulated(f"Format={params['Format']} (answers are JSON)")
             headers = {name.lower(): value for name, value in self.headers.items()}
             verify(
                 SignedRequest(self.command, headers, query, form, body),

@@ -188,3 +188,10 @@ def test_extra_key_pairs_replace_the_default(tmp_path: Any) -> None:
         server.stop()
     with pytest.raises(ValueError, match="ID:SECRET"):
         parse_key_pair("no-secret")
+
+
+def test_xml_answers_are_not_emulated(emulator: Any) -> None:
+    params = rpc_params("DescribeRegions", KEY_ID, SECRET, Format="XML")
+    status, body = send_rpc(emulator.endpoint, "POST", params)
+    assert (status, body["Code"]) == (501, "NotEmulated")
+    assert "Format=XML" in body["Message"]
