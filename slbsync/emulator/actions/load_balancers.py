@@ -372,6 +372,7 @@ def _filtered(ctx: ActionContext) -> list[LoadBalancerRecord]:
         "vpc_id": params.str("VpcId"),
         "vswitch_id": params.str("VSwitchId"),
     }
+    active = [(name, value) for name, value in equal.items() if value is not None]
     server_id = params.str("ServerId")
     found = []
     for record in load_balancers(ctx.store).values():
@@ -381,7 +382,7 @@ def _filtered(ctx: ActionContext) -> list[LoadBalancerRecord]:
             continue
         if names is not None and record.name not in names:
             continue
-        if any(v is not None and getattr(record, k) != v for k, v in equal.items()):
+        if any(getattr(record, name) != value for name, value in active):
             continue
         if server_id and not _has_server(ctx, record, server_id):
             continue
