@@ -102,6 +102,8 @@ def _listener_problems(
     spec: Spec, lb: LoadBalancer, listener: Listener, where: str
 ) -> list[str]:
     problems = []
+    if listener.redirect_to_port is not None:
+        return _unsupported(listener, where)  # sends nothing to a group
     if not listener.server_group:
         problems.append(
             f"{where}.server_group: an nginx listener needs a server group to "
@@ -181,10 +183,6 @@ def _unsupported(listener: Listener, where: str) -> list[str]:
             bool(listener.rules),
             "the nginx target does not render forwarding rules yet; use one "
             "listener per server group",
-        ),
-        "redirect_to_port": (
-            listener.redirect_to_port is not None,
-            "the nginx target does not render HTTP to HTTPS redirects yet",
         ),
         "ca_certificate": (
             listener.ca_certificate is not None,

@@ -158,6 +158,18 @@ def normalise_group(group: ServerGroup) -> ServerGroup:
 
 
 def normalise_listener(listener: Listener) -> Listener:
+    if listener.protocol == Protocol.HTTP and listener.redirect_to_port is not None:
+        # A redirecting listener sends nothing to its group: only the
+        # target port (and the group it names) is kept.
+        return Listener(
+            protocol=listener.protocol,
+            port=listener.port,
+            server_group=listener.server_group,
+            health_check=project_health(HealthCheck(), listener.protocol),
+            gzip=False,
+            redirect_to_port=listener.redirect_to_port,
+            location=listener.location,
+        )
     stream = is_stream(listener.protocol)
     https = listener.protocol == Protocol.HTTPS
     xff = listener.x_forwarded_for

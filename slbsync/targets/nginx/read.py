@@ -36,7 +36,12 @@ from slbsync.targets.nginx.mapping import (
     xff_from_headers,
 )
 from slbsync.targets.nginx.options import parse_seconds
-from slbsync.targets.nginx.render import LB_MARKER, UPSTREAM_MARKER, CertificateFiles
+from slbsync.targets.nginx.render import (
+    LB_MARKER,
+    REDIRECT_MARKER,
+    UPSTREAM_MARKER,
+    CertificateFiles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +142,12 @@ def _read_block(
         if directive["directive"] != "server":
             continue
         body = directive["block"]
+        redirect = _read_redirect(body)
+        if redirect is not None:
+            lb_name, listener = redirect
+            parts.setdefault(lb_name, _LoadBalancerParts(lb_name))
+            parts[lb_name].listeners.append(listener)
+            continue
         proxy_pass = _find(body, "proxy_pass") or _find(
             _find_block(body, "location"), "proxy_pass"
         )
@@ -159,6 +170,27 @@ def _read_block(
         else:
             listener = _http_listener(body, upstream, owned, certificate_names)
         lb.listeners.append(listener)
+
+
+def _read_redirect(body: list[Directive]) -> tuple[str, Listener] | None:
+    """A redirecting HTTP listener, by its marker; None for other servers."""
+    comments = [d["comment"].strip() for d in body if d["directive"] == "#"]
+    marker = next((c for c in comments if c.startswith(REDIRECT_MARKER)), None)
+    returned = _find(body, "return")
+    if marker is None or not returned or len(returned) != 2:
+        return None
+    document = _marker_json(marker, REDIRECT_MARKER)
+    port = returned[1].split("$request_uri")[0].rpartition(":")[2]
+    listen = _find(body, "listen") or ["0"]
+    listener = Listener(
+        protocol=Protocol.HTTP,
+        port=_port(listen[0]),
+        server_group=document.get("server_group"),
+        health_check=HealthCheck(type="http"),
+        gzip=False,
+        redirect_to_port=int(port) if port.isdigit() else None,
+    )
+    return document["load_balancer"], listener
 
 
 def _read_upstream(block: list[Directive]) -> _Upstream:

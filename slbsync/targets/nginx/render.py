@@ -36,6 +36,7 @@ HEADER = (
 )
 LB_MARKER = "slbsync load_balancer:"
 UPSTREAM_MARKER = "slbsync upstream:"
+REDIRECT_MARKER = "slbsync redirect:"
 UPGRADE_MAP = "$slbsync_connection_upgrade"
 ZONE_SIZE = "64k"
 
@@ -86,7 +87,12 @@ def render(
 
 
 def used_groups(lb: LoadBalancer) -> set[str]:
-    return {x.server_group for x in lb.listeners if x.server_group}
+    """Groups some listener sends traffic to (so an upstream holds them)."""
+    return {
+        x.server_group
+        for x in lb.listeners
+        if x.server_group and x.redirect_to_port is None
+    }
 
 
 def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
@@ -94,6 +100,8 @@ def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
     problems = []
     for lb in load_balancers:
         for listener in lb.listeners:
+            if listener.redirect_to_port is not None:
+                continue  # sends nothing to a group
             group = lb.server_group(listener.server_group or "")
             if group is None or not group.servers:
                 problems.append(
@@ -124,6 +132,9 @@ def _listener_blocks(
     certificates: Mapping[str, CertificateFiles],
     options: NginxOptions,
 ) -> list[Directive]:
+    listen = _d("listen", *_listen(listener, options.listen_address))
+    if listener.redirect_to_port is not None:
+        return [_redirect_server(lb, listener, listen)]
     name = upstream_name(lb.name, listener)
     marker = {
         "load_balancer": lb.name,
@@ -140,12 +151,23 @@ def _listener_blocks(
     health = listener.health_check
     upstream += [_d("server", *server_parameters(s, health)) for s in servers]
 
-    listen = _d("listen", *_listen(listener, options.listen_address))
     if is_stream(listener.protocol):
         server = [listen, *_stream_server(listener, name)]
     else:
         server = [listen, *_http_server(listener, name, certificates)]
     return [_d("upstream", name, block=upstream), _d("server", block=server)]
+
+
+def _redirect_server(
+    lb: LoadBalancer, listener: Listener, listen: Directive
+) -> Directive:
+    marker = {"load_balancer": lb.name, "server_group": listener.server_group}
+    target = f"https://$host:{listener.redirect_to_port}$request_uri"
+    return _d("server", block=[
+        _comment(f" {REDIRECT_MARKER} {json.dumps(marker, sort_keys=True)}"),
+        listen,
+        _d("return", "301", target),
+    ])  # fmt: skip
 
 
 def _listen(listener: Listener, address: str | None) -> list[str]:

@@ -60,18 +60,21 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def test_https_listener_serves_the_certificate(
+def test_https_listener_serves_certificate_and_http_redirects(
     lab: LabNginx, backends, tmp_path: Path
 ) -> None:
     b1 = backends("b1")
-    port = free_port()
+    port, plain_port = free_port(), free_port()
     cert_file, key_file = self_signed(tmp_path)
     web = ServerGroup("web", servers=(Server(b1.port, address="127.0.0.1"),))
     lb = LoadBalancer(
         name="chat-edge",
         target="edge",
         server_groups=(web,),
-        listeners=(Listener(Protocol.HTTPS, port, "web", certificate="edge-cert"),),
+        listeners=(
+            Listener(Protocol.HTTPS, port, "web", certificate="edge-cert"),
+            Listener(Protocol.HTTP, plain_port, redirect_to_port=port),
+        ),
     )
     certificate = Certificate(
         name="edge-cert",
@@ -93,6 +96,12 @@ def test_https_listener_serves_the_certificate(
     connection.request("GET", "/")
     assert connection.getresponse().read() == b"b1"
     connection.close()
+    redirect = http.client.HTTPConnection("127.0.0.1", plain_port, timeout=5)
+    redirect.request("GET", "/chat?room=1", headers={"Host": "chat.test"})
+    response = redirect.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location") == f"https://chat.test:{port}/chat?room=1"
+    redirect.close()
     assert plan(spec) == []
     assert str(key_file) in lab.owned_conf.read_text()  # a path, never the key
     assert "PRIVATE KEY" not in lab.owned_conf.read_text()

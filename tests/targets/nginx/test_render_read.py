@@ -69,6 +69,7 @@ def chat_edge() -> LoadBalancer:
             Listener(
                 Protocol.HTTPS, 8443, "ws-nodes", certificate="edge-cert", http2=True
             ),
+            Listener(Protocol.HTTP, 8080, "ws-nodes", redirect_to_port=8443),
         ),
     )
 
@@ -110,6 +111,12 @@ def test_weights_and_passive_checks_on_server_lines() -> None:
     assert "server [fd00::14]:8080 weight=10 max_fails=4" in tcp
     http = text.split("upstream slbsync_chat-edge_http_80")[1].split("\n    }")[0]
     assert "server 10.0.0.11:8080 weight=100 max_fails=0;" in http
+
+
+def test_redirect_listener_returns_301_to_https_port() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    assert "return 301 https://$host:8443$request_uri;" in text
+    assert "slbsync_chat-edge_http_8080" not in text  # no upstream: no traffic
 
 
 def test_listen_flags_for_udp_and_https() -> None:

@@ -161,3 +161,8 @@ def test_options_are_checked() -> None:
     assert any(p.startswith("targets.edge.config_path:") for p in problems)
     assert any('"soon" is not a duration' in p for p in problems)
     assert any('"config_pth" is not an nginx target option' in p for p in problems)
+
+
+def test_redirect_listener_needs_no_server_group() -> None:
+    listener = Listener(Protocol.HTTP, 80, redirect_to_port=443)
+    assert problems_for(listener) == []
