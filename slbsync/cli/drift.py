@@ -197,8 +197,7 @@ def _loop(
     if drift_log.getEffectiveLevel() > logging.INFO:
         drift_log.setLevel(logging.INFO)
     if metrics is not None and port is not None:
-        bound = metrics.serve(port, host)
-        log.info("drift: metrics=http://%s:%d/metrics", host, bound)
+        metrics.serve(port, host)  # logs the address it listens on
     stop = threading.Event()
     try:
         with stop_on_signals(stop):
