@@ -60,8 +60,11 @@ def write_spec(
 
 
 def invoke(*args: str) -> Any:
-    """The CLI as users run it, in-process."""
-    return CliRunner().invoke(app, list(args), catch_exceptions=True)
+    """The CLI as users run it, in-process (a usage error fails the test:
+    its exit code 2 would pass for drift)."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=True)
+    assert "Usage:" not in result.output, result.output
+    return result
 
 
 @pytest.fixture
