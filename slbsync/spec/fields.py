@@ -324,7 +324,9 @@ HEALTH_CHECK = Shape(
         ),
     ),
     model.HealthCheck,
-    description="How the load balancer checks its servers.",
+    shorthand=Kind.BOOL,
+    shorthand_key="enabled",
+    description="How the load balancer checks its servers; false turns checks off.",
 )
 
 STICKY_SESSION = Shape(

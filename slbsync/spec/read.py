@@ -106,7 +106,9 @@ def read_fields(
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        ctx.at_value(path, f"a {shape.name} is a map of fields, not {_what(raw)}")
+        forms = {Kind.TEXT: "text or ", Kind.BOOL: "true, false or "}
+        form = forms.get(shape.shorthand, "") if shape.shorthand else ""
+        ctx.at_value(path, f"must be {form}a map of fields, not {_what(raw)}")
         return None
 
     read = Read({}, set(), True)
@@ -134,7 +136,7 @@ def read_fields(
 
     for rule in shape.fields:
         if rule.required and rule.key not in read.given:
-            ctx.at_value(path, f'a {shape.name} needs "{rule.key}"')
+            ctx.at_value(path, f'this {shape.name} needs "{rule.key}"')
             read.complete = False
     return read
 
@@ -389,8 +391,5 @@ def _what(value: Any) -> str:
 
 
 def listing(choices: Any) -> str:
+    """``a, b or c``: how messages list allowed values."""
     return _listing(choices)
-
-
-def describe_value(value: Any) -> str:
-    return _what(value)

@@ -187,3 +187,20 @@ def test_empty_files_make_an_empty_spec(tmp_path):
 
 def _gateway(spec: model.Spec) -> model.LoadBalancer:
     return next(lb for lb in spec.load_balancers if lb.name == "chat-gateway")
+
+
+def test_health_check_false_turns_checks_off(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "targets: {edge: {type: nginx, config_path: /tmp/slbsync.conf}}\n"
+        "load_balancers:\n"
+        "  chat:\n"
+        "    target: edge\n"
+        "    server_groups: {ws: {servers: [{address: 10.0.0.1, port: 80}]}}\n"
+        "    listeners:\n"
+        "      - {protocol: udp, port: 80, server_group: ws, health_check: false}\n"
+    )
+
+    listener = load_spec([path], environ={}).load_balancers[0].listeners[0]
+
+    assert listener.health_check == model.HealthCheck(enabled=False, type="udp")
