@@ -213,6 +213,7 @@ def http_get(
     source: str | None = None,
     timeout: float = 5.0,
     host: str = "127.0.0.1",
+    headers: dict[str, str] | None = None,
 ) -> str:
     """GET over a fresh connection (from ``source``, e.g. 127.0.0.7); the body."""
     source_address = (source, 0) if source else None
@@ -220,7 +221,8 @@ def http_get(
         host, port, timeout=timeout, source_address=source_address
     )
     try:
-        connection.request("GET", path, headers={"Connection": "close"})
+        sent = {"Connection": "close", **(headers or {})}
+        connection.request("GET", path, headers=sent)
         response = connection.getresponse()
         body = response.read().decode()
         if response.status != 200:

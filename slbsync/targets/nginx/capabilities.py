@@ -121,6 +121,18 @@ def _listener_problems(
             "use round_robin, weighted_round_robin, least_connections or "
             "source_hash"
         )
+    for index, rule in enumerate(listener.rules):
+        rule_where = f"{where}.rules[{index}]"
+        if lb.server_group(rule.server_group) is None:
+            problems.append(
+                f"{rule_where}.server_group: {rule.server_group} is not a server "
+                f"group of load balancer {lb.name}"
+            )
+        if rule.url is not None and not rule.url.startswith("/"):
+            problems.append(
+                f'{rule_where}.url: "{rule.url}" must start with / (nginx matches '
+                "it as a path prefix)"
+            )
     problems += _health_problems(listener.health_check, listener.protocol, where)
     problems += _unsupported(listener, where)
     if listener.protocol == Protocol.HTTPS:
@@ -179,11 +191,9 @@ def _unsupported(listener: Listener, where: str) -> list[str]:
             listener.sticky_session is not None,
             "nginx open source has no sticky cookies; use scheduler source_hash",
         ),
-        "rules": (
-            bool(listener.rules),
-            "the nginx target does not render forwarding rules yet; use one "
-            "listener per server group",
-        ),
+        # TODO(nginx): mutual TLS is not rendered, so such a spec cannot use
+        # nginx yet; the way out is ssl_client_certificate + ssl_verify_client
+        # from the CA certificate's file.
         "ca_certificate": (
             listener.ca_certificate is not None,
             "the nginx target does not render mutual TLS yet",

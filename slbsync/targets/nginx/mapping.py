@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -187,6 +188,7 @@ def normalise_listener(listener: Listener) -> Listener:
         request_timeout=None if stream else listener.request_timeout,
         certificate=listener.certificate if https else None,
         http2=bool(listener.http2) if https else None,
+        rules=() if stream else tuple(sorted(listener.rules, key=_rule_name)),
         location=listener.location,
     )
 
@@ -210,6 +212,10 @@ def xff_from_headers(headers: dict[str, str]) -> XForwardedFor | None:
     if not flags["enabled"]:
         return None
     return XForwardedFor(**flags)
+
+
+def _rule_name(rule: ForwardingRule) -> str:
+    return rule.name
 
 
 def _server_key(server: Server) -> tuple[str, int]:

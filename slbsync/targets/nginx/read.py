@@ -9,6 +9,7 @@ uses. A hand edit to a directive therefore shows as drift.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import crossplane  # type: ignore[import-untyped]
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -142,6 +144,8 @@ def _read_block(
         if directive["directive"] != "server":
             continue
         body = directive["block"]
+        if _find(body, "server_name"):
+            continue  # a server of domain rules: read from the rule upstreams
         redirect = _read_redirect(body)
         if redirect is not None:
             lb_name, listener = redirect
@@ -149,7 +153,7 @@ def _read_block(
             parts[lb_name].listeners.append(listener)
             continue
         proxy_pass = _find(body, "proxy_pass") or _find(
-            _find_block(body, "location"), "proxy_pass"
+            _root_location(body), "proxy_pass"
         )
         if not proxy_pass:
             continue
@@ -170,6 +174,35 @@ def _read_block(
         else:
             listener = _http_listener(body, upstream, owned, certificate_names)
         lb.listeners.append(listener)
+    _attach_rules(upstreams, parts)
+
+
+def _attach_rules(
+    upstreams: dict[str, _Upstream], parts: dict[str, _LoadBalancerParts]
+) -> None:
+    """Add each rule upstream's rule to its listener (and its group's servers)."""
+    rules: dict[tuple[str, str], list[ForwardingRule]] = {}
+    for upstream in upstreams.values():
+        marker = upstream.marker
+        if "rule" not in marker or marker["load_balancer"] not in parts:
+            continue
+        lb = parts[marker["load_balancer"]]
+        group = marker["server_group"]
+        if group not in lb.groups:
+            lb.groups[group] = ServerGroup(name=group, servers=tuple(upstream.servers))
+        rule = ForwardingRule(
+            name=marker["rule"],
+            server_group=group,
+            domain=marker.get("domain"),
+            url=marker.get("url"),
+        )
+        rules.setdefault((lb.name, marker["listener"]), []).append(rule)
+    for (lb_name, label), found in rules.items():
+        lb = parts[lb_name]
+        lb.listeners = [
+            dataclasses.replace(x, rules=tuple(found)) if x.label == label else x
+            for x in lb.listeners
+        ]
 
 
 def _read_redirect(body: list[Directive]) -> tuple[str, Listener] | None:
@@ -272,7 +305,7 @@ def _http_listener(
     listen = _find(body, "listen") or ["0"]
     https = "ssl" in listen[1:]
     protocol = Protocol.HTTPS if https else Protocol.HTTP
-    location = _find_block(body, "location")
+    location = _root_location(body)
     headers = {
         d["args"][0]: d["args"][1]
         for d in location
@@ -342,8 +375,16 @@ def _find(block: list[Directive], name: str) -> list[str] | None:
     return next((d["args"] for d in block if d["directive"] == name), None)
 
 
-def _find_block(block: list[Directive], name: str) -> list[Directive]:
-    return next((d["block"] for d in block if d["directive"] == name), [])
+def _root_location(body: list[Directive]) -> list[Directive]:
+    """The block of ``location /``: the listener's own traffic."""
+    return next(
+        (
+            d["block"]
+            for d in body
+            if d["directive"] == "location" and d["args"] == ["/"]
+        ),
+        [],
+    )
 
 
 def _port(listen: str) -> int:

@@ -17,9 +17,10 @@ from typing import Any
 
 import crossplane  # type: ignore[import-untyped]
 
-from slbsync.spec.model import Listener, LoadBalancer, Protocol, Server
+from slbsync.spec.model import ForwardingRule, Listener, LoadBalancer, Protocol, Server
 from slbsync.targets.nginx.codec import to_plain
 from slbsync.targets.nginx.mapping import (
+    UNSAFE_NAME,
     XFF_HEADERS,
     balancing_directive,
     is_stream,
@@ -88,11 +89,12 @@ def render(
 
 def used_groups(lb: LoadBalancer) -> set[str]:
     """Groups some listener sends traffic to (so an upstream holds them)."""
-    return {
+    groups = {
         x.server_group
         for x in lb.listeners
         if x.server_group and x.redirect_to_port is None
     }
+    return groups | {r.server_group for x in lb.listeners for r in x.rules}
 
 
 def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
@@ -102,14 +104,17 @@ def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
         for listener in lb.listeners:
             if listener.redirect_to_port is not None:
                 continue  # sends nothing to a group
-            group = lb.server_group(listener.server_group or "")
-            if group is None or not group.servers:
-                problems.append(
-                    f"load balancer {lb.name} listener {listener.label}: server group "
-                    f"{listener.server_group} has no servers, and nginx cannot run an "
-                    "empty upstream; add a server (weight 0 keeps it out of rotation) "
-                    "or remove the listener"
-                )
+            names = [listener.server_group or ""]
+            names += [rule.server_group for rule in listener.rules]
+            for name in dict.fromkeys(names):
+                group = lb.server_group(name)
+                if group is None or not group.servers:
+                    problems.append(
+                        f"load balancer {lb.name} listener {listener.label}: server "
+                        f"group {name} has no servers, and nginx cannot run an "
+                        "empty upstream; add a server (weight 0 keeps it out of "
+                        "rotation) or remove the listener"
+                    )
     return problems
 
 
@@ -153,9 +158,56 @@ def _listener_blocks(
 
     if is_stream(listener.protocol):
         server = [listen, *_stream_server(listener, name)]
-    else:
-        server = [listen, *_http_server(listener, name, certificates)]
-    return [_d("upstream", name, block=upstream), _d("server", block=server)]
+        return [_d("upstream", name, block=upstream), _d("server", block=server)]
+
+    # Forwarding rules: an upstream each; url-only rules are locations of the
+    # listener's own server, domain rules get a server (server_name) each.
+    blocks = [_d("upstream", name, block=upstream)]
+    rule_upstreams: dict[str, str] = {}
+    for rule in listener.rules:
+        rule_name = f"{name}_rule_{UNSAFE_NAME.sub('_', rule.name)}"
+        rule_upstreams[rule.name] = rule_name
+        group = lb.server_group(rule.server_group)
+        servers = group.servers if group else ()
+        blocks.append(_rule_upstream(lb, listener, rule, rule_name, servers))
+    url_rules = [r for r in listener.rules if r.domain is None]
+    locations = [(r.url or "/", rule_upstreams[r.name]) for r in url_rules]
+    server = [listen, *_http_server(listener, name, certificates, locations)]
+    blocks.append(_d("server", block=server))
+    for domain in sorted({r.domain for r in listener.rules if r.domain}):
+        rules = [r for r in listener.rules if r.domain == domain]
+        locations = [(r.url or "/", rule_upstreams[r.name]) for r in rules]
+        body = _http_server(listener, name, certificates, locations)
+        blocks.append(_d("server", block=[listen, _d("server_name", domain), *body]))
+    return blocks
+
+
+def _rule_upstream(
+    lb: LoadBalancer,
+    listener: Listener,
+    rule: ForwardingRule,
+    name: str,
+    servers: tuple[Server, ...],
+) -> Directive:
+    marker = {
+        "load_balancer": lb.name,
+        "server_group": rule.server_group,
+        "scheduler": str(listener.scheduler),
+        "rule": rule.name,
+        "listener": listener.label,
+        "domain": rule.domain,
+        "url": rule.url,
+    }
+    block: list[Directive] = [
+        _comment(f" {UPSTREAM_MARKER} {json.dumps(marker, sort_keys=True)}"),
+        _d("zone", name, ZONE_SIZE),
+    ]
+    balancing = balancing_directive(listener.scheduler)
+    if balancing:
+        block.append(_d(*balancing))
+    health = listener.health_check
+    block += [_d("server", *server_parameters(s, health)) for s in servers]
+    return _d("upstream", name, block=block)
 
 
 def _redirect_server(
@@ -195,8 +247,12 @@ def _stream_server(listener: Listener, upstream: str) -> list[Directive]:
 
 
 def _http_server(
-    listener: Listener, upstream: str, certificates: Mapping[str, CertificateFiles]
+    listener: Listener,
+    upstream: str,
+    certificates: Mapping[str, CertificateFiles],
+    rule_locations: list[tuple[str, str]],
 ) -> list[Directive]:
+    """A server's body: TLS and timeouts, ``location /``, then rules' locations."""
     block = []
     if listener.protocol == Protocol.HTTPS and listener.certificate:
         files = certificates[listener.certificate]
@@ -209,6 +265,13 @@ def _http_server(
     if listener.idle_timeout is not None:
         block.append(_d("keepalive_timeout", f"{listener.idle_timeout}s"))
 
+    paths = dict(rule_locations)
+    block.append(_location("/", paths.pop("/", upstream), listener))
+    block += [_location(path, paths[path], listener) for path in sorted(paths)]
+    return block
+
+
+def _location(path: str, upstream: str, listener: Listener) -> Directive:
     # HTTP/1.1 and the Upgrade headers let WebSocket chat connections through.
     location = [
         _d("proxy_pass", f"http://{upstream}"),
@@ -227,8 +290,7 @@ def _http_server(
         location.append(_d("proxy_connect_timeout", timeout))
     if listener.request_timeout is not None:
         location.append(_d("proxy_read_timeout", f"{listener.request_timeout}s"))
-    block.append(_d("location", "/", block=location))
-    return block
+    return _d("location", path, block=location)
 
 
 def _number_lines(block: list[Directive], lines: Iterator[int]) -> None:

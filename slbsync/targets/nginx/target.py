@@ -18,6 +18,7 @@ from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
 from slbsync.spec.model import (
+    ForwardingRule,
     Listener,
     LoadBalancer,
     Server,
@@ -276,9 +277,21 @@ def _stage(model: dict[str, LoadBalancer], change: Change, target: str) -> None:
             listeners[listener.key] = listener
         lb = dataclasses.replace(lb, listeners=tuple(listeners.values()))
 
+    elif kind == ResourceKind.RULE:
+        label, _, rule_name = change.address.name.rpartition("/")
+        by_label = {x.label: x for x in lb.listeners}
+        if label not in by_label:
+            return  # its listener is gone (deleted in this run)
+        listener = by_label[label]
+        rules = {r.name: r for r in listener.rules if r.name != rule_name}
+        if change.op != ChangeOp.DELETE:
+            rules[rule_name] = from_plain(ForwardingRule, desired)
+        by_label[label] = dataclasses.replace(listener, rules=tuple(rules.values()))
+        lb = dataclasses.replace(lb, listeners=tuple(by_label.values()))
+
     else:
         # Certificates are the user's files, listeners always run, and ACLs
-        # and rules are refused by validate: nothing to stage.
+        # are refused by validate: nothing to stage.
         log.debug("apply: target=%s nothing to stage for %s", target, kind)
         return
     model[lb_name] = lb

@@ -8,6 +8,7 @@ import pytest
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -70,6 +71,16 @@ def chat_edge() -> LoadBalancer:
                 Protocol.HTTPS, 8443, "ws-nodes", certificate="edge-cert", http2=True
             ),
             Listener(Protocol.HTTP, 8080, "ws-nodes", redirect_to_port=8443),
+            Listener(
+                Protocol.HTTP,
+                8000,
+                "ws-nodes",
+                rules=(
+                    ForwardingRule("api", "spare", url="/api"),
+                    ForwardingRule("admin", "spare", domain="admin.chat.test"),
+                    ForwardingRule("m", "ws-nodes", domain="m.chat.test", url="/ws"),
+                ),
+            ),
         ),
     )
 
@@ -99,8 +110,8 @@ def test_schedulers_map_to_nginx_directives() -> None:
 
 def test_every_upstream_has_a_zone() -> None:
     text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
-    assert text.count("upstream slbsync_") == 4
-    assert text.count("zone slbsync_") == 4
+    assert text.count("upstream slbsync_") == 8
+    assert text.count("zone slbsync_") == 8
 
 
 def test_weights_and_passive_checks_on_server_lines() -> None:
@@ -117,6 +128,14 @@ def test_redirect_listener_returns_301_to_https_port() -> None:
     text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
     assert "return 301 https://$host:8443$request_uri;" in text
     assert "slbsync_chat-edge_http_8080" not in text  # no upstream: no traffic
+
+
+def test_rules_become_locations_and_named_servers() -> None:
+    text = render([normalise_load_balancer(chat_edge())], CERTS, OPTIONS)
+    assert "location /api {" in text
+    assert "proxy_pass http://slbsync_chat-edge_http_8000_rule_api;" in text
+    assert text.count("server_name admin.chat.test;") == 1
+    assert text.count("server_name m.chat.test;") == 1
 
 
 def test_listen_flags_for_udp_and_https() -> None:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import socket
 import time
 from collections import Counter
+from dataclasses import replace
 
-from slbsync.spec.model import Listener, LoadBalancer, Protocol, Server, ServerGroup
+from slbsync.spec.model import (
+    ForwardingRule,
+    Listener,
+    LoadBalancer,
+    Protocol,
+    Server,
+    ServerGroup,
+)
 from slbsync.targets.nginx.lab import LabNginx
 from tests.backends import free_port, http_get, wait_for_port
-from tests.targets.nginx.helpers import spec_for, sync
+from tests.targets.nginx.helpers import plan, spec_for, sync
 
 
 def balanced(protocol: Protocol, port: int, scheduler: str, *servers: Server):
@@ -118,3 +126,43 @@ def test_udp_listener_relays_datagrams(lab: LabNginx) -> None:
         client.close()
         echo.close()
     assert f"listen 127.0.0.1:{port} udp;" in lab.owned_conf.read_text()
+
+
+def test_forwarding_rules_route_by_path_and_domain(lab: LabNginx, backends) -> None:
+    web, api, admin = backends("web"), backends("api"), backends("admin")
+    port = free_port()
+    lb = LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(
+            ServerGroup("web", servers=(local(web.port),)),
+            ServerGroup("api", servers=(local(api.port),)),
+            ServerGroup("admin", servers=(local(admin.port),)),
+        ),
+        listeners=(
+            Listener(
+                Protocol.HTTP,
+                port,
+                "web",
+                rules=(
+                    ForwardingRule("api", "api", url="/api"),
+                    ForwardingRule("admin", "admin", domain="admin.chat.test"),
+                ),
+            ),
+        ),
+    )
+    spec = spec_for(lab, lb)
+    sync(spec)
+    wait_for_port(port)
+
+    assert http_get(port, "/") == "web"
+    assert http_get(port, "/api/rooms") == "api"
+    assert http_get(port, "/", headers={"Host": "admin.chat.test"}) == "admin"
+    assert plan(spec) == []
+
+    # A rule removed from the spec goes with --prune; its traffic falls back.
+    listener = lb.listeners[0]
+    pruned = replace(lb, listeners=(replace(listener, rules=listener.rules[:1]),))
+    changes = sync(spec_for(lab, pruned), prune=True)
+    assert [(c.op, c.address.kind) for c in changes] == [("delete", "rule")]
+    assert http_get(port, "/", headers={"Host": "admin.chat.test"}) == "web"

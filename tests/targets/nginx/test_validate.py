@@ -5,6 +5,7 @@ from __future__ import annotations
 from slbsync.spec.model import (
     Acl,
     AclBinding,
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -166,3 +167,11 @@ def test_options_are_checked() -> None:
 def test_redirect_listener_needs_no_server_group() -> None:
     listener = Listener(Protocol.HTTP, 80, redirect_to_port=443)
     assert problems_for(listener) == []
+
+
+def test_rule_to_unknown_group_is_refused() -> None:
+    rule = ForwardingRule("api", "nowhere", url="/api")
+    [problem] = problems_for(Listener(Protocol.HTTP, 80, "nodes", rules=(rule,)))
+    assert ".listeners[0].rules[0].server_group: nowhere is not a server group" in (
+        problem
+    )
