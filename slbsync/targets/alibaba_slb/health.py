@@ -1,0 +1,35 @@
+"""Backend health as SLB reports it (``DescribeHealthStatus``), per server.
+
+Used by ``slbsync register --wait-healthy`` and by the capacity guard of
+``deregister``; the raw response stays here, what leaves is a plain verdict.
+"""
+
+from __future__ import annotations
+
+from slbsync.spec.model import Server
+from slbsync.targets.alibaba_slb.client import SlbClient
+
+HEALTHY = "normal"
+
+
+def health_by_server(
+    client: SlbClient, lb_id: str
+) -> dict[tuple[str, int], bool | None]:
+    """Each backend's health over every listener: True when all say ``normal``,
+    False when one says ``abnormal``, None when none checks it (``unavailable``)."""
+    body = client.call("DescribeHealthStatus", {"LoadBalancerId": lb_id})
+    verdicts: dict[tuple[str, int], bool | None] = {}
+    for item in (body.get("BackendServers") or {}).get("BackendServer") or []:
+        key = (str(item.get("ServerId") or ""), int(item.get("Port") or 0))
+        status = str(item.get("ServerHealthStatus") or "")
+        if status == "abnormal":
+            verdicts[key] = False
+        elif status == HEALTHY and verdicts.get(key) is not False:
+            verdicts[key] = True
+        else:
+            verdicts.setdefault(key, None)
+    return verdicts
+
+
+def is_healthy(client: SlbClient, lb_id: str, server: Server) -> bool | None:
+    return health_by_server(client, lb_id).get(server.key)
