@@ -30,9 +30,10 @@ from slbsync.spec.model import (
     Server,
     ServerGroup,
     Spec,
+    TargetSpec,
 )
 from slbsync.targets.base import ChangeOutcome, LiveLoadBalancer, LiveState, Target
-from slbsync.targets.haproxy import changes as plan
+from slbsync.targets.haproxy import changes as haproxy_changes
 from slbsync.targets.haproxy.codec import from_plain
 from slbsync.targets.haproxy.mapping import server_endpoint
 from slbsync.targets.haproxy.normalise import normalise_load_balancer
@@ -52,6 +53,7 @@ from slbsync.targets.haproxy.reload import (
 from slbsync.targets.haproxy.render import check_parameters, render
 from slbsync.targets.haproxy.runtime_api import (
     MasterApi,
+    ProcessTable,
     RuntimeApi,
     RuntimeApiError,
     SocketUnreachableError,
@@ -96,7 +98,7 @@ class HaproxyTarget(Target):
     sleep: Callable[[float], None] = staticmethod(time.sleep)
     clock: Callable[[], float] = staticmethod(time.monotonic)
 
-    def __init__(self, spec: Any) -> None:
+    def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
         self.options, self._option_problems = parse_options(spec)
         self.runtime = RuntimeApi(self.options.runtime_socket)
@@ -106,7 +108,7 @@ class HaproxyTarget(Target):
         self._structure_changed = False
         self._dirty = False
         self._drains: list[_Drain] = []
-        self.last_reload: Any = None  # the ProcessTable after the last reload
+        self.last_reload: ProcessTable | None = None  # after the last reload
         # The apply runner works on load balancers in parallel; they share
         # one model and one file.
         self._lock = threading.RLock()
@@ -137,7 +139,7 @@ class HaproxyTarget(Target):
     def changes_for(
         self, differences: Sequence[Difference], live: LiveState
     ) -> list[Change]:
-        return plan.changes_for(differences, live)
+        return haproxy_changes.changes_for(differences, live)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -182,7 +184,7 @@ class HaproxyTarget(Target):
         model = self._load()
         kind = change.address.kind
         lb_name = change.address.load_balancer
-        log.info("haproxy: apply change=%s", change.summary)
+        log.debug("haproxy: apply change=%s", change.summary)
         if kind == ResourceKind.SERVERS:
             return self._apply_server(change, model)
         self._structure_changed = self._dirty = True
@@ -225,53 +227,70 @@ class HaproxyTarget(Target):
     def _apply_server(
         self, change: Change, model: dict[str, LoadBalancer]
     ) -> ChangeOutcome:
-        lb_name = change.address.load_balancer
-        group_name: str = change.get("group")
         server = from_plain(Server, change.get("server"))
-        lb = self._lb(model, lb_name)
+        backend: str = change.get("backend")
+        name: str = change.get("name")
+        if not self._runtime_up or backend not in self._view_backends():
+            # Nothing running serves this backend yet: the file carries it.
+            note = "HAProxy is not serving it; file only"
+            self._structure_changed = True
+        elif change.op == ChangeOp.CREATE:
+            check = change.get("health_check")
+            health = from_plain(HealthCheck, check) if check else None
+            note = self._join(backend, name, server, health)
+        elif change.op == ChangeOp.UPDATE:
+            note = self._reweigh(backend, name, server.weight)
+        else:
+            note = self._leave(backend, name, change.get("connection_drain"))
+        # The model follows only once HAProxy took the change.
+        self._put_server(model, change, server)
+        return ChangeOutcome(change, note=note)
+
+    def _put_server(
+        self, model: dict[str, LoadBalancer], change: Change, server: Server
+    ) -> None:
+        lb = self._lb(model, change.address.load_balancer)
+        group_name: str = change.get("group")
         group = lb.server_group(group_name) or ServerGroup(name=group_name)
         others = tuple(s for s in group.servers if s.key != server.key)
         servers = others if change.op == ChangeOp.DELETE else (*others, server)
-        group = replace(group, servers=servers)
-        groups = [g for g in lb.server_groups if g.name != group_name] + [group]
-        model[lb_name] = replace(lb, server_groups=tuple(groups))
+        groups = [g for g in lb.server_groups if g.name != group_name]
+        groups.append(replace(group, servers=servers))
+        model[lb.name] = replace(lb, server_groups=tuple(groups))
         self._dirty = True
 
-        backend: str = change.get("backend")
-        if not self._runtime_up or backend not in self._view_backends():
-            # Nothing running serves this backend yet: the file carries it.
+    def _join(
+        self, backend: str, name: str, server: Server, check: HealthCheck | None
+    ) -> str:
+        self._add_server(backend, name, server, check)
+        if check and check.enabled:
+            return "added; takes traffic once its health check passes"
+        return "added"
+
+    def _reweigh(self, backend: str, name: str, weight: int) -> str:
+        try:
+            self.runtime.run_ok(
+                f"set server {backend}/{name} weight {weight}",
+                f"set server {backend}/{name} state ready",
+            )
+        except RuntimeApiError as err:
+            if "No such server" not in err.reply:
+                raise
+            # In the file but not running: the reload brings it in.
             self._structure_changed = True
-            return ChangeOutcome(change, note="HAProxy is not serving it; file only")
-        name: str = change.get("name")
-        check = change.get("health_check")
-        if change.op == ChangeOp.CREATE:
-            health = from_plain(HealthCheck, check) if check else None
-            self._add_server(backend, name, server, health)
-            note = "added; takes traffic once its health check passes"
-        elif change.op == ChangeOp.UPDATE:
-            try:
-                self.runtime.run_ok(
-                    f"set server {backend}/{name} weight {server.weight}",
-                    f"set server {backend}/{name} state ready",
-                )
-            except RuntimeApiError as err:
-                if "No such server" not in err.reply:
-                    raise
-                # In the file but not running: the reload brings it in.
-                self._structure_changed = True
-                return ChangeOutcome(change, note="not running; reload on commit")
-            note = f"weight {server.weight}"
-        else:
-            try:
-                self.runtime.set_state(backend, name, "drain")
-            except RuntimeApiError as err:
-                if "No such server" not in err.reply:
-                    raise
-                return ChangeOutcome(change, note="not running; removed from file")
-            seconds = self._drain_seconds(change.get("connection_drain"))
-            self._drains.append(_Drain(backend, name, self.clock() + seconds))
-            note = f"draining for up to {seconds}s, deleted on commit"
-        return ChangeOutcome(change, note=note)
+            return "not running; reloaded on commit"
+        return f"weight {weight}"
+
+    def _leave(self, backend: str, name: str, connection_drain: int | None) -> str:
+        try:
+            self.runtime.set_state(backend, name, "drain")
+        except RuntimeApiError as err:
+            if "No such server" not in err.reply:
+                raise
+            return "not running; removed from the file"
+        seconds = self._drain_seconds(connection_drain)
+        self._drains.append(_Drain(backend, name, self.clock() + seconds))
+        return f"draining for up to {seconds}s, deleted on commit"
 
     def _view_backends(self) -> frozenset[str]:
         return self._view.live_backends if self._view else frozenset()
