@@ -17,15 +17,7 @@ from typing import Any
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
-from slbsync.spec.model import (
-    ForwardingRule,
-    Listener,
-    LoadBalancer,
-    Server,
-    ServerGroup,
-    Spec,
-    TargetSpec,
-)
+from slbsync.spec.model import Listener, LoadBalancer, Spec, TargetSpec
 from slbsync.targets.base import (
     ChangeOutcome,
     LiveCertificate,
@@ -34,12 +26,13 @@ from slbsync.targets.base import (
     Target,
 )
 from slbsync.targets.nginx.capabilities import spec_problems
-from slbsync.targets.nginx.codec import from_plain, to_plain
+from slbsync.targets.nginx.codec import to_plain
 from slbsync.targets.nginx.deploy import deploy
 from slbsync.targets.nginx.mapping import normalise_load_balancer
 from slbsync.targets.nginx.options import parse_options
 from slbsync.targets.nginx.read import read_owned_config
 from slbsync.targets.nginx.render import CertificateFiles, empty_upstreams, render
+from slbsync.targets.nginx.staging import stage
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +173,7 @@ class NginxTarget(Target):
             desired = change.get("desired")
             if files and desired and desired.get("certificate"):
                 self._certificates[desired["certificate"]] = CertificateFiles(**files)
-            _stage(self._staged, change, self.name)
+            stage(self._staged, change, self.name)
         log.info("apply: target=%s staged=%s", self.name, change.summary)
         return ChangeOutcome(change=change, note="staged for commit")
 
@@ -226,72 +219,3 @@ class NginxTarget(Target):
 
 def _plain(value: Any) -> Any:
     return to_plain(value) if value is not None else None
-
-
-def _stage(model: dict[str, LoadBalancer], change: Change, target: str) -> None:
-    """Apply one change to the staged model of load balancers."""
-    kind = change.address.kind
-    lb_name = change.address.load_balancer
-    desired = change.get("desired")
-    live = change.get("live")
-    lb = model.get(lb_name) or LoadBalancer(name=lb_name, target=target)
-
-    if kind == ResourceKind.LOAD_BALANCER:
-        if change.op == ChangeOp.DELETE:
-            model.pop(lb_name, None)
-        else:
-            model[lb_name] = lb
-        return
-
-    if kind == ResourceKind.SERVER_GROUP:
-        name = (desired or live)["name"]
-        groups = {g.name: g for g in lb.server_groups}
-        if change.op == ChangeOp.DELETE:
-            groups.pop(name, None)
-        else:
-            group = from_plain(ServerGroup, desired)
-            kept = groups[name].servers if name in groups else group.servers
-            groups[name] = dataclasses.replace(group, servers=kept)
-        lb = dataclasses.replace(lb, server_groups=tuple(groups.values()))
-
-    elif kind == ResourceKind.SERVERS:
-        group_name = change.address.name.rpartition("/")[0]
-        groups = {g.name: g for g in lb.server_groups}
-        group = groups.get(group_name) or ServerGroup(name=group_name)
-        servers = group.servers_by_key()
-        if change.op == ChangeOp.DELETE:
-            servers.pop(from_plain(Server, live).key, None)
-        else:
-            server = from_plain(Server, desired)
-            servers[server.key] = server
-        groups[group_name] = dataclasses.replace(group, servers=tuple(servers.values()))
-        lb = dataclasses.replace(lb, server_groups=tuple(groups.values()))
-
-    elif kind == ResourceKind.LISTENER:
-        listeners = {x.key: x for x in lb.listeners}
-        if live:
-            # A protocol change arrives as one update: the old key goes.
-            listeners.pop(from_plain(Listener, live).key, None)
-        if change.op != ChangeOp.DELETE:
-            listener = from_plain(Listener, desired)
-            listeners[listener.key] = listener
-        lb = dataclasses.replace(lb, listeners=tuple(listeners.values()))
-
-    elif kind == ResourceKind.RULE:
-        label, _, rule_name = change.address.name.rpartition("/")
-        by_label = {x.label: x for x in lb.listeners}
-        if label not in by_label:
-            return  # its listener is gone (deleted in this run)
-        listener = by_label[label]
-        rules = {r.name: r for r in listener.rules if r.name != rule_name}
-        if change.op != ChangeOp.DELETE:
-            rules[rule_name] = from_plain(ForwardingRule, desired)
-        by_label[label] = dataclasses.replace(listener, rules=tuple(rules.values()))
-        lb = dataclasses.replace(lb, listeners=tuple(by_label.values()))
-
-    else:
-        # Certificates are the user's files, listeners always run, and ACLs
-        # are refused by validate: nothing to stage.
-        log.debug("apply: target=%s nothing to stage for %s", target, kind)
-        return
-    model[lb_name] = lb
