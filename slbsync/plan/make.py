@@ -77,6 +77,10 @@ def plan_target(
 ) -> TargetPlan:
     """One target's part of a plan, from a fresh read of its live state."""
     live = read_with_retries(target, spec)
+    # Discovered groups reconcile with what the target finds now (ECS tags).
+    if discover is None:
+        hook = getattr(target, "discovery", None)
+        discover = hook() if hook is not None else None
     comparison = compare(spec, live, target, prune=prune, discover=discover)
     return target_plan_from(target, live, comparison)
 
