@@ -104,6 +104,8 @@ def _check_load_balancer(read: Read, path: Path, ctx: Context) -> None:
 
 def _check_listener_keys(lb: model.LoadBalancer, path: Path, ctx: Context) -> None:
     seen: dict[tuple[str, int], model.Listener] = {}
+    # tcp, http and https all take the port's TCP side; only udp can share it.
+    tcp_ports: dict[int, model.Listener] = {}
     for listener in lb.listeners:
         spot = ctx.paths[id(listener)]
         first = seen.get(listener.key)
@@ -113,7 +115,18 @@ def _check_listener_keys(lb: model.LoadBalancer, path: Path, ctx: Context) -> No
                 f"listener {listener.label} is given twice; the first is at "
                 f"{first.location}",
             )
-        seen.setdefault(listener.key, listener)
+            continue
+        seen[listener.key] = listener
+        if listener.protocol == model.Protocol.UDP:
+            continue
+        holder = tcp_ports.setdefault(listener.port, listener)
+        if holder is not listener:
+            ctx.at_value(
+                spot,
+                f"port {listener.port} is already taken by listener {holder.label} "
+                f"at {holder.location}; tcp, http and https listeners cannot share "
+                "a port (a udp listener can)",
+            )
 
 
 def _build_groups(raw: Any, path: Path, ctx: Context) -> Any:

@@ -143,6 +143,8 @@ LAYER4 = (TCP, UDP)
 LAYER7 = (HTTP, HTTPS)
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9._-]{0,79}$"
+ENV_REFERENCE_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$"
+"""A whole value taken from the environment, for the schema's number fields."""
 NAME_HINT = "1 to 80 letters, digits, '.', '_' or '-', starting with a letter"
 
 

@@ -118,10 +118,12 @@ def _property(shape: f.Shape, rule: f.Field, definitions: dict[str, Any]) -> Any
 
 def _value_schema(rule: f.Field, definitions: dict[str, Any]) -> dict[str, Any]:
     kind = rule.kind
+    if kind is f.Kind.TEXT and rule.pattern is not None:
+        return {"anyOf": [_text(rule), _FROM_ENVIRONMENT]}
     if kind is f.Kind.TEXT:
         return _text(rule)
     if kind is f.Kind.INT:
-        return _bounded({"type": "integer"}, rule)
+        return {"anyOf": [_bounded({"type": "integer"}, rule), _FROM_ENVIRONMENT]}
     if kind is f.Kind.BOOL:
         return {"type": "boolean"}
     if kind is f.Kind.ENUM:
@@ -151,6 +153,10 @@ def _value_schema(rule: f.Field, definitions: dict[str, Any]) -> dict[str, Any]:
     return inner
 
 
+# ``port: ${PORT}`` is a number once loaded; editors see the reference.
+_FROM_ENVIRONMENT = {"type": "string", "pattern": f.ENV_REFERENCE_PATTERN}
+
+
 def _text(rule: f.Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if rule.min_length is not None:
@@ -174,6 +180,7 @@ def _duration(rule: f.Field) -> dict[str, Any]:
     forms: list[dict[str, Any]] = [
         _bounded({"type": "integer"}, rule),
         {"type": "string", "pattern": DURATION_PATTERN},
+        _FROM_ENVIRONMENT,
     ]
     if rule.kind is f.Kind.DURATION_OR_OFF:
         forms.append({"enum": ["off", False]})

@@ -87,6 +87,9 @@ def test_duplicate_listeners_and_servers_point_at_the_first():
         "duplicates.yaml:9:13",
         "duplicates.yaml:13:9 load_balancers.chat.listeners[1]: listener tcp/80 is "
         "given twice; the first is at duplicates.yaml:12:9",
+        "duplicates.yaml:15:9 load_balancers.chat.listeners[3]: port 80 is already "
+        "taken by listener tcp/80 at duplicates.yaml:12:9; tcp, http and https "
+        "listeners cannot share a port (a udp listener can)",
     ]
 
 

@@ -34,7 +34,7 @@ def test_schema_lists_every_field_of_the_tables():
         "least_connections",
         "source_hash",
     ]
-    assert listener["properties"]["port"]["maximum"] == 65535
+    assert listener["properties"]["port"]["anyOf"][0]["maximum"] == 65535
     assert listener["properties"]["bandwidth"]["default"] == -1
     assert listener["properties"]["sticky_session"]["description"].endswith(
         "(http and https listeners only.)"
@@ -64,3 +64,12 @@ def test_module_prints_and_writes_the_schema(tmp_path, capsys):
     target = tmp_path / "schema.json"
     assert main(["--write", str(target)]) == 0
     assert target.read_text() == render_schema()
+
+
+def test_schema_takes_environment_references_in_number_fields():
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(build_schema())
+    with open(fixture("env_substitution.yaml")) as stream:
+        document = yaml.safe_load(stream)
+
+    assert list(validator.iter_errors(document)) == []
