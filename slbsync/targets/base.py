@@ -32,13 +32,21 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.differences import Difference
-from slbsync.spec.model import Acl, Certificate, LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import (
+    Acl,
+    Certificate,
+    LoadBalancer,
+    Server,
+    ServerGroup,
+    Spec,
+    TargetSpec,
+)
 
 OWNER_TAG = "slbsync-owner"
 """Tag key that marks a cloud resource as owned; its value is the owner name."""
@@ -181,6 +189,17 @@ class Target(ABC):
 
     def commit(self) -> None:
         """Finish a run after its changes (render and reload, for proxies)."""
+        return None
+
+    def discovery(
+        self,
+    ) -> Callable[[LoadBalancer, ServerGroup], tuple[Server, ...]] | None:
+        """A hook for one plan: the members ``discovered`` groups should have.
+
+        None (the default) when the target cannot discover; the diff then
+        takes a discovered group as it is live. The hook may read (and
+        count its reads); a fresh one per plan reads afresh.
+        """
         return None
 
     def is_transient(self, error: BaseException) -> bool:

@@ -78,6 +78,7 @@ class SlbClient:
         self.results: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._sdk: SdkClient | None = None
+        self._config_built: Config | None = None
 
     def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Make one call; raise ``SlbApiError`` (chained) when it fails."""
@@ -110,6 +111,21 @@ class SlbClient:
         body = response.body.to_map() if response.body is not None else {}
         return body
 
+    def count_call(self, action: str, result: str) -> None:
+        """Count a call made beside the SLB SDK (ECS ``DescribeInstances``)."""
+        with self._lock:
+            self.calls[action] += 1
+            self.results[(action, result)] += 1
+
+    def sdk_config(self) -> Config:
+        """The SDK configuration, built once (``endpoint: local`` starts the
+        emulator on first use); the ECS client of discovery shares it."""
+        with self._lock:
+            if self._config_built is None:
+                guard_library_logs()
+                self._config_built = self._config()
+            return self._config_built
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             return dict(self.calls)
@@ -120,10 +136,10 @@ class SlbClient:
             return dict(self.results)
 
     def _client(self) -> SdkClient:
+        config = self.sdk_config()
         with self._lock:
             if self._sdk is None:
-                guard_library_logs()
-                self._sdk = SdkClient(self._config())
+                self._sdk = SdkClient(config)
             return self._sdk
 
     def _config(self) -> Config:

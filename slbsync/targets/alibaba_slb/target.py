@@ -10,15 +10,16 @@ to when throttled, default 0.5) for the client-side rate limit,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change
 from slbsync.diff.differences import Difference
-from slbsync.spec.model import LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import LoadBalancer, Server, ServerGroup, Spec, TargetSpec
 from slbsync.targets.alibaba_slb.apply import Applier
 from slbsync.targets.alibaba_slb.changes_children import SERVERS_PER_CALL
 from slbsync.targets.alibaba_slb.client import SlbClient
+from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.planner import build_changes
@@ -70,6 +71,12 @@ class AlibabaSlbTarget(Target):
         live = reader.read(spec)
         self.applier.ids.learn(live)
         return live
+
+    def discovery(
+        self,
+    ) -> Callable[[LoadBalancer, ServerGroup], tuple[Server, ...]] | None:
+        # Running ECS instances by tag (ecs.py), listed once per plan.
+        return InstanceDiscovery(self.client, self.region).servers
 
     def changes_for(
         self, differences: Sequence[Difference], live: LiveState
