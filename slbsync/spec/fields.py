@@ -776,6 +776,9 @@ SECTIONS: dict[str, Shape] = {
 }
 """The top level of a spec document: each a map of name -> object."""
 
+EXTENSION_PREFIX = "x-"
+"""Top-level keys starting with this are ignored: a place to define anchors."""
+
 SECTION_DESCRIPTIONS = {
     "targets": "Targets by name: the kinds of load balancer and where they are.",
     "load_balancers": "Load balancers by name.",

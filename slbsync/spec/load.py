@@ -130,6 +130,8 @@ def _merge(
         problems.append(SpecProblem(here.value(()), "", message))
         return
     for key, value in data.items():
+        if key.startswith(f.EXTENSION_PREFIX):
+            continue  # a place for anchors, as in compose files
         if key not in f.SECTIONS:
             problems.append(SpecProblem(here.key((key,)), key, _unknown_section(key)))
             continue
@@ -176,7 +178,8 @@ def _unknown_section(key: str) -> str:
     close = difflib.get_close_matches(key, list(f.SECTIONS), n=1, cutoff=0.6)
     if close:
         return f'unknown field "{key}"; did you mean "{close[0]}"?'
-    return f'unknown field "{key}"; a spec has {", ".join(f.SECTIONS)}'
+    sections = ", ".join(f.SECTIONS)
+    return f'unknown field "{key}"; a spec has {sections} (and x-... for anchors)'
 
 
 def _scan_for_private_keys(

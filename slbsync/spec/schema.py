@@ -41,6 +41,7 @@ def build_schema() -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": properties,
+        "patternProperties": {f"^{f.EXTENSION_PREFIX}": {}},
         "$defs": dict(sorted(definitions.items())),
     }
 

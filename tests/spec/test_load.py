@@ -204,3 +204,16 @@ def test_health_check_false_turns_checks_off(tmp_path):
     listener = load_spec([path], environ={}).load_balancers[0].listeners[0]
 
     assert listener.health_check == model.HealthCheck(enabled=False, type="udp")
+
+
+def test_anchors_and_merge_keys_work_without_false_duplicates():
+    spec = load_spec([fixture("anchors.yaml")], environ={})
+
+    first, second = spec.load_balancers[0].listeners
+    assert (first.port, second.port) == (80, 81)
+    assert second.server_group == "ws"
+    assert first.health_check.interval == 5
+    assert (second.health_check.interval, second.health_check.healthy_threshold) == (
+        10,
+        2,
+    )
