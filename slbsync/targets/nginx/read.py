@@ -56,6 +56,9 @@ class OwnedConfig:
 
     load_balancers: list[LoadBalancer] = field(default_factory=list)
     certificates: dict[str, CertificateFiles] = field(default_factory=dict)
+    # Listeners written but not served: their external group has no server
+    # yet (render.held_back). Not live; staged changes start from them too.
+    held_back: dict[str, list[Listener]] = field(default_factory=dict)
     worker_shutdown_timeout: int | None = None
 
 
@@ -74,6 +77,7 @@ class _LoadBalancerParts:
     groups: dict[str, ServerGroup] = field(default_factory=dict)
     memberships: dict[str, str] = field(default_factory=dict)
     listeners: list[Listener] = field(default_factory=list)
+    held_back: list[Listener] = field(default_factory=list)
 
 
 def read_owned_config(
@@ -115,6 +119,8 @@ def _read(
 
     for lb_parts in parts.values():
         owned.load_balancers.append(_assemble(lb_parts, target))
+        if lb_parts.held_back:
+            owned.held_back[lb_parts.name] = lb_parts.held_back
     return owned
 
 
@@ -126,6 +132,8 @@ def _read_lb_marker(comment: str, parts: dict[str, _LoadBalancerParts]) -> None:
     for plain in document.get("idle_server_groups", []):
         group = from_plain(ServerGroup, plain)
         lb.groups[group.name] = group
+    waiting = document.get("held_back_listeners", [])
+    lb.held_back = [from_plain(Listener, plain) for plain in waiting]
 
 
 def _read_block(

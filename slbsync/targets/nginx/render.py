@@ -17,7 +17,14 @@ from typing import Any
 
 import crossplane  # type: ignore[import-untyped]
 
-from slbsync.spec.model import ForwardingRule, Listener, LoadBalancer, Protocol, Server
+from slbsync.spec.model import (
+    ForwardingRule,
+    Listener,
+    LoadBalancer,
+    Membership,
+    Protocol,
+    Server,
+)
 from slbsync.targets.nginx.codec import to_plain
 from slbsync.targets.nginx.mapping import (
     UNSAFE_NAME,
@@ -62,7 +69,10 @@ def render(
     stream: list[Directive] = []
     http: list[Directive] = []
     for lb in lbs:
+        waiting = held_back(lb)
         for listener in lb.listeners:
+            if listener in waiting:
+                continue  # kept in the load balancer's marker until servers come
             group = lb.server_group(listener.server_group or "")
             servers = group.servers if group else ()
             blocks = _listener_blocks(lb, listener, servers, certificates, options)
@@ -87,26 +97,48 @@ def render(
     return text + "\n"
 
 
+def held_back(lb: LoadBalancer) -> list[Listener]:
+    """Listeners waiting for an ``external`` group's first server.
+
+    nginx cannot run an empty upstream, and an external group is filled by
+    ``slbsync register`` only once the load balancer is live; so such a
+    listener is written into the marker, not served, until a server arrives.
+    """
+    waiting = []
+    for listener in lb.listeners:
+        groups = [lb.server_group(name) for name in _groups_of(listener)]
+        if any(
+            g is not None and g.membership == Membership.EXTERNAL and not g.servers
+            for g in groups
+        ):
+            waiting.append(listener)
+    return waiting
+
+
+def _groups_of(listener: Listener) -> list[str]:
+    """The groups a listener sends traffic to (none for a redirect)."""
+    if listener.redirect_to_port is not None:
+        return []
+    names = [listener.server_group or ""]
+    names += [rule.server_group for rule in listener.rules]
+    return list(dict.fromkeys(names))
+
+
 def used_groups(lb: LoadBalancer) -> set[str]:
     """Groups some listener sends traffic to (so an upstream holds them)."""
-    groups = {
-        x.server_group
-        for x in lb.listeners
-        if x.server_group and x.redirect_to_port is None
-    }
-    return groups | {r.server_group for x in lb.listeners for r in x.rules}
+    waiting = held_back(lb)
+    return {name for x in lb.listeners if x not in waiting for name in _groups_of(x)}
 
 
 def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
     """One message per listener whose server group has no server at all."""
     problems = []
     for lb in load_balancers:
+        waiting = held_back(lb)
         for listener in lb.listeners:
-            if listener.redirect_to_port is not None:
-                continue  # sends nothing to a group
-            names = [listener.server_group or ""]
-            names += [rule.server_group for rule in listener.rules]
-            for name in dict.fromkeys(names):
+            if listener in waiting:
+                continue
+            for name in _groups_of(listener):
                 group = lb.server_group(name)
                 if group is None or not group.servers:
                     problems.append(
@@ -126,6 +158,7 @@ def _lb_marker(lb: LoadBalancer) -> str:
         "server_groups": [g.name for g in lb.server_groups],
         "idle_server_groups": idle,
         "memberships": {g.name: str(g.membership) for g in lb.server_groups},
+        "held_back_listeners": [to_plain(x) for x in held_back(lb)],
     }
     return json.dumps(document, sort_keys=True)
 

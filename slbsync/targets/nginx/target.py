@@ -31,7 +31,12 @@ from slbsync.targets.nginx.deploy import deploy
 from slbsync.targets.nginx.mapping import normalise_load_balancer
 from slbsync.targets.nginx.options import parse_options
 from slbsync.targets.nginx.read import read_owned_config
-from slbsync.targets.nginx.render import CertificateFiles, empty_upstreams, render
+from slbsync.targets.nginx.render import (
+    CertificateFiles,
+    empty_upstreams,
+    held_back,
+    render,
+)
 from slbsync.targets.nginx.staging import stage
 
 log = logging.getLogger(__name__)
@@ -168,7 +173,10 @@ class NginxTarget(Target):
             if self._staged is None:
                 owned = read_owned_config(self.options.config_path, self.name)
                 self._certificates = {**owned.certificates, **self._certificates}
-                self._staged = {lb.name: lb for lb in owned.load_balancers}
+                self._staged = {
+                    lb.name: _with_held_back(lb, owned.held_back.get(lb.name, []))
+                    for lb in owned.load_balancers
+                }
             files = change.get("certificate_files")
             desired = change.get("desired")
             if files and desired and desired.get("certificate"):
@@ -204,6 +212,15 @@ class NginxTarget(Target):
                 f"{', '.join(missing)}; give them certificate_file and "
                 "private_key_file in the spec"
             )
+        for lb in lbs:
+            for listener in held_back(lb):
+                log.warning(
+                    "apply: target=%s load_balancer=%s listener=%s held back: its "
+                    "external group has no server yet; slbsync register brings it up",
+                    self.name,
+                    lb.name,
+                    listener.label,
+                )
         text = render(lbs, self._certificates, self.options)
         empty_text = render([], {}, self.options)
         note = deploy(text, self.options, self.name, empty_text)
@@ -219,3 +236,10 @@ class NginxTarget(Target):
 
 def _plain(value: Any) -> Any:
     return to_plain(value) if value is not None else None
+
+
+def _with_held_back(lb: LoadBalancer, waiting: list[Listener]) -> LoadBalancer:
+    """``lb`` with the listeners the file holds back, as the staging base."""
+    if not waiting:
+        return lb
+    return dataclasses.replace(lb, listeners=(*lb.listeners, *waiting))

@@ -95,3 +95,56 @@ def test_validate_names_file_line_and_field(lab: LabNginx, tmp_path: Path) -> No
     assert "listeners[0].health_check.path" in result.output
     assert "nginx cannot send active health check requests" in result.output
     assert not (lab.root / "slbsync.conf").read_text()  # nothing written
+
+
+EXTERNAL = """\
+targets:
+  edge:
+    type: nginx
+    config_path: {root}/slbsync.conf
+    nginx_conf: {root}/nginx.conf
+    pid_file: {root}/nginx.pid
+    error_log: {root}/error.log
+    http_include: {root}/http-common.conf
+    listen_address: 127.0.0.1
+load_balancers:
+  chat-edge:
+    target: edge
+    server_groups:
+      nodes:
+        membership: external
+    listeners:
+      - {{protocol: http, port: {port}, server_group: nodes}}
+"""
+
+
+def test_external_group_filled_by_register_and_deregister(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    b1, b2 = backends("b1"), backends("b2")
+    port = free_port()
+    spec = tmp_path / "edge.yaml"
+    spec.write_text(EXTERNAL.format(root=lab.root, port=port))
+    locks = ["--lock-dir", str(tmp_path / "locks")]
+
+    def member(command: str, backend, *extra: str):
+        where = ["-l", "chat-edge", "-g", "nodes", "--address", "127.0.0.1"]
+        args = [command, str(spec), *where, "--port", str(backend.port)]
+        result = runner.invoke(app, [*args, *locks, *extra])
+        assert result.exit_code == 0, result.output
+        return result
+
+    # No server yet: the listener waits in the file instead of failing apply.
+    applied = runner.invoke(app, ["apply", str(spec), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+
+    member("register", b1)
+    wait_for_port(port)
+    assert http_get(port) == "b1"
+    member("register", b2)
+    assert {http_get(port) for _ in range(8)} == {"b1", "b2"}
+
+    member("deregister", b1, "--drain", "1s", "--force")
+    assert {http_get(port) for _ in range(8)} == {"b2"}
+    again = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
