@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from slbsync.errors import TargetError
 from slbsync.spec.model import (
     HealthCheck,
     Listener,
@@ -71,9 +72,38 @@ _KNOWN = {
 }
 
 
-def parse_owned(text: str, target: str) -> OwnedConfig:
+class OwnedFileError(TargetError):
+    """The owned file cannot be read back (edited by hand beyond repair)."""
+
+
+def parse_owned(text: str, target: str, path: str = "owned file") -> OwnedConfig:
     """The load balancers in ``text``, named for ``target``."""
     sections = _sections(text)
+    for section in sections:
+        try:
+            _check_section(section)
+        except (ValueError, IndexError, KeyError) as err:
+            raise OwnedFileError(
+                f"{path}:{section.line}: cannot read {section.kind} "
+                f"{section.name} back ({type(err).__name__}: {err}); slbsync "
+                f"owns this file: put back {path}.previous, or delete the "
+                "file and apply again"
+            ) from err
+    return _owned(sections, target)
+
+
+def _check_section(section: _Section) -> None:
+    """Read what a section holds, so a bad value fails here, with its place."""
+    if section.kind == "backend":
+        _group("check", section)
+        _check(section)
+    elif section.kind == "frontend":
+        parsed = split_frontend_name(section.name)
+        if parsed is not None:
+            _listener(parsed[1], parsed[2], section, {})
+
+
+def _owned(sections: list[_Section], target: str) -> OwnedConfig:
     unknown = [
         f"line {number}: {' '.join(words)}"
         for section in sections

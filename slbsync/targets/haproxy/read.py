@@ -40,7 +40,7 @@ def read_live(target: str, options: HaproxyOptions, runtime: RuntimeApi) -> Live
     reads = [("read owned file", 1)]
     path = options.config_path
     text = path.read_text() if path.exists() else ""
-    owned = parse_owned(text, target)
+    owned = parse_owned(text, target, str(path))
     for item in owned.unknown:
         log.warning(
             "haproxy: %s %s was not written by slbsync; the next apply drops it",

@@ -370,6 +370,11 @@ class HaproxyTarget(Target):
         """Wait for drained servers to go idle, then maint, cut if due, delete."""
         pending = list(self._drains)
         self._drains.clear()
+        log.info(
+            "haproxy: draining servers=%d for up to %ds",
+            len(pending),
+            max(0, round(max(d.deadline for d in pending) - self.clock())),
+        )
         while pending:
             still = []
             for drain in pending:

@@ -68,6 +68,8 @@ def spec_for(target: TargetSpec, *load_balancers: LoadBalancer) -> Spec:
 
 
 def plan(spec: Spec, target: HaproxyTarget, prune: bool = False) -> Plan:
+    # A target made with other options than the spec's would test the wrong thing.
+    assert target.spec in spec.targets, "the target is not the spec's target"
     return make_plan(spec, [target], prune=prune)
 
 

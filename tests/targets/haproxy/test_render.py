@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from slbsync.spec.model import (
     HealthCheck,
     Listener,
@@ -15,7 +17,7 @@ from slbsync.spec.model import (
 )
 from slbsync.targets.haproxy.normalise import normalise_load_balancer
 from slbsync.targets.haproxy.options import HaproxyOptions
-from slbsync.targets.haproxy.parse import parse_owned
+from slbsync.targets.haproxy.parse import OwnedFileError, parse_owned
 from slbsync.targets.haproxy.render import render
 
 OPTIONS = HaproxyOptions(
@@ -156,3 +158,21 @@ def test_ipv6_servers_render_and_read_back_in_canonical_form() -> None:
     assert "    server 2001:db8::11:8080 2001:db8::11:8080 weight 10 check\n" in text
     (server,) = _round_trip(lb).server_groups[0].servers
     assert (server.address, server.port) == ("2001:db8::11", 8080)
+
+
+def test_unreadable_owned_file_names_its_line_and_the_way_out() -> None:
+    text = render("edge", [normalise_load_balancer(_chat())], OPTIONS, 300)
+    text = text.replace("weight 100 check", "weight heavy check", 1)
+    line = next(
+        n
+        for n, item in enumerate(text.splitlines(), 1)
+        if item.startswith("backend chat-edge:ws")
+    )
+    with pytest.raises(OwnedFileError) as caught:
+        parse_owned(text, "edge", "/etc/haproxy/slbsync.cfg")
+    assert str(caught.value).startswith(
+        f"/etc/haproxy/slbsync.cfg:{line}: cannot read backend chat-edge:ws-nodes back"
+    )
+    assert str(caught.value).endswith(
+        "put back /etc/haproxy/slbsync.cfg.previous, or delete the file and apply again"
+    )

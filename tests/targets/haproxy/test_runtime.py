@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from slbsync.diff.changes import ChangeOp, ResourceKind
 from slbsync.spec.model import HealthCheck, Protocol, Server
+from slbsync.targets.haproxy.target import HaproxyTarget
 from tests.backends import (
     Backend,
     free_port,
@@ -137,8 +138,8 @@ def test_removed_server_drains_until_the_cap_then_is_cut(
 ) -> None:
     port = free_port()
     t1, t2, _ = tcp_backends
-    target_spec = haproxy.target_spec(drain_timeout="2s")
-    apply(spec_for(target_spec, chat_lb(port, [t1, t2])), haproxy.target())
+    target_spec = haproxy.target_spec(drain_timeout="2s", hard_stop_after="30s")
+    apply(spec_for(target_spec, chat_lb(port, [t1, t2])), HaproxyTarget(target_spec))
     clients = [connect(port) for _ in range(4)]
     on = {client: greeting(client) for client in clients}
     leaving = [c for c, name in on.items() if name == "t1"]
@@ -149,7 +150,9 @@ def test_removed_server_drains_until_the_cap_then_is_cut(
     done = threading.Event()
     runner = threading.Thread(
         target=lambda: (
-            apply(spec_for(target_spec, chat_lb(port, [t2])), haproxy.target()),
+            apply(
+                spec_for(target_spec, chat_lb(port, [t2])), HaproxyTarget(target_spec)
+            ),
             done.set(),
         )
     )
@@ -206,3 +209,29 @@ def test_first_server_of_an_empty_group_joins_without_a_reload(
     assert [c.action for c in made.targets[0].changes] == ["runtime add server"]
     assert haproxy.worker_pids() == workers
     assert http_get(port) == "b1"
+
+
+def test_without_cut_a_drained_server_stays_in_maintenance(
+    haproxy: RunningHaproxy, tcp_backends: list[Backend]
+) -> None:
+    port = free_port()
+    t1, t2, _ = tcp_backends
+    target_spec = haproxy.target_spec(drain_timeout="1s", cut_after_drain=False)
+    apply(spec_for(target_spec, chat_lb(port, [t1, t2])), HaproxyTarget(target_spec))
+    clients = [connect(port) for _ in range(2)]
+    kept = next(c for c in clients if greeting(c) == "t1")
+
+    one = spec_for(target_spec, chat_lb(port, [t2]))
+    apply(one, HaproxyTarget(target_spec))
+
+    kept.sendall(b"still here\n")
+    assert kept.recv(32) == b"still here\n"
+    (left,) = [
+        s for s in haproxy.admin.servers_state("chat:nodes") if s.port == t1.port
+    ]
+    assert left.is_maint
+    # It is still live, taking nothing: the next plan removes it again.
+    (change,) = plan(one, HaproxyTarget(target_spec)).targets[0].changes
+    assert change.action == "runtime drain and del server"
+    for client in clients:
+        client.close()

@@ -131,3 +131,15 @@ def test_description_with_haproxy_syntax_is_refused() -> None:
         "listeners[0].description: HAProxy reads #, quotes and backslashes in a "
         "description as syntax; leave them out"
     )
+
+
+def test_connection_drain_longer_than_the_reload_cap_is_refused() -> None:
+    target = TargetSpec(
+        name="edge", type="haproxy", options=(("hard_stop_after", "60s"),)
+    )
+    (problem,) = _problems(_lb(_listener(connection_drain=300)), target)
+    assert problem == (
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].connection_drain: 300s is "
+        "longer than the target's hard_stop_after (60s), which cuts connections "
+        "on a reload; raise hard_stop_after or shorten the drain"
+    )
