@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "slbsync.cli.plan",
     "slbsync.cli.apply",
     "slbsync.cli.drift",
+    "slbsync.cli.import_",
     "slbsync.cli.register",
 ]
 

@@ -1,0 +1,1 @@
+"""``slbsync import``: write a spec for load balancers that already exist."""
