@@ -24,7 +24,7 @@ from slbsync.spec.problems import Path, SpecProblem, format_path
 # Aliases can make a small file expand to a huge tree ("billion laughs"), and
 # a recursive alias to an endless one; both end as a problem, not a hang.
 MAX_DEPTH = 64
-MAX_ALIASED_VALUES = 100_000
+MAX_ALIASED_VALUES = 50_000
 
 
 @dataclass(frozen=True)

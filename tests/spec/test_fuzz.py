@@ -25,7 +25,7 @@ with open(fixture("valid_full.yaml"), encoding="utf-8") as _stream:
 VALID = yaml.safe_load(VALID_TEXT)
 
 FAST = settings(
-    max_examples=250,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -160,3 +160,28 @@ def test_deep_nesting_and_alias_bombs_are_problems(tmp_path):
         with pytest.raises(SpecValidationError) as caught:
             load_spec([path], environ={})
         assert len(caught.value.problems) == 1, caught.value.problems
+
+
+@pytest.fixture(scope="module")
+def certificate_spec(tmp_path_factory):
+    """A valid spec with a server and a CA certificate, PEMs made here."""
+    from tests.spec.test_spec_certificates import SPEC, make_certificate, write_pair
+
+    folder = tmp_path_factory.mktemp("certs")
+    key, certificate = make_certificate()
+    write_pair(folder, key, certificate)
+    text = SPEC.replace(
+        "certificates:\n",
+        "certificates:\n"
+        "  client-ca: {target: cloud, kind: ca, certificate: certs/chat.crt}\n",
+    )
+    return str(folder / "spec.yaml"), yaml.safe_load(text)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_mutated_certificate_specs_load_or_give_problems(certificate_spec, data):
+    source, valid = certificate_spec
+    document = mutate(valid, data)
+
+    assert_clear_outcome(lambda: load_spec_documents([(source, document)]))
