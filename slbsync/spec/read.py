@@ -21,8 +21,8 @@ from slbsync.spec.fields import Field, Kind, Shape
 from slbsync.spec.model import Location, Scheduler
 from slbsync.spec.problems import Path, SpecProblem, format_path
 from slbsync.spec.source import LocationIndex
+from slbsync.targets.base import OWNER_TAG
 
-OWNER_TAG = "slbsync-owner"  # targets.base.OWNER_TAG, kept free of a cycle
 MAX_TAGS = 20
 PORTABLE = frozenset(s.value for s in Scheduler)
 
