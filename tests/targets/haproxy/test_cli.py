@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -52,6 +53,17 @@ def _write_spec(
     return path
 
 
+def _check_status(haproxy: RunningHaproxy, backend: str) -> str:
+    """The first server's last check result, once there is one (3s at most)."""
+    deadline = time.monotonic() + 3
+    while True:
+        lines = haproxy.admin.send(f"show stat {backend} 4 -1").splitlines()
+        row = dict(zip(lines[0][2:].split(","), lines[1].split(","), strict=False))
+        if row["check_status"] not in ("", "INI") or time.monotonic() > deadline:
+            return row["check_status"]
+        time.sleep(0.1)
+
+
 def test_plan_apply_and_plan_again_through_the_cli(
     haproxy: RunningHaproxy, http_backends: list[Backend], tmp_path: Path
 ) -> None:
@@ -68,6 +80,7 @@ def test_plan_apply_and_plan_again_through_the_cli(
     applied = runner.invoke(app, ["apply", str(spec), "--auto-approve"])
     assert applied.exit_code == 0, applied.output
     assert http_get(port) == "b1"
+    assert _check_status(haproxy, "chat-edge:web") == "L7OK", "the HTTP check runs"
     again = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
     assert again.exit_code == 0, again.output
 
