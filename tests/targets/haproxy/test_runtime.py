@@ -235,3 +235,31 @@ def test_without_cut_a_drained_server_stays_in_maintenance(
     assert change.action == "runtime drain and del server"
     for client in clients:
         client.close()
+
+
+def test_join_leave_and_a_reload_in_one_run(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    port = free_port()
+    b1, b2, b3 = http_backends
+    target_spec = haproxy.target_spec()
+    apply(
+        spec_for(target_spec, chat_lb(port, [b1, b2], protocol=Protocol.HTTP)),
+        haproxy.target(),
+    )
+    workers = haproxy.worker_pids()
+
+    # b1 leaves, b3 joins, and the scheduler changes: runtime, then one reload.
+    after = chat_lb(
+        port, [b2, b3], protocol=Protocol.HTTP, scheduler="least_connections"
+    )
+    made = apply(spec_for(target_spec, after), haproxy.target())
+
+    assert sorted(c.action for c in made.targets[0].changes) == [
+        "config reload",
+        "runtime add server",
+        "runtime drain and del server",
+    ]
+    assert haproxy.worker_pids() != workers
+    assert {http_get(port) for _ in range(10)} == {"b2", "b3"}
+    assert plan(spec_for(target_spec, after), haproxy.target()).targets[0].changes == ()
