@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from slbsync.spec.credentials import looks_secret
+
 # ``$${`` is an escaped, literal ``${``; ``${...}`` that is not a valid
 # reference is reported rather than left in place, so a typo cannot reach a
 # load balancer as a literal string.
@@ -13,6 +15,12 @@ _REFERENCE = re.compile(
     r"\$\$\{"
     r"|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
     r"|\$\{(?P<bad>[^}]*)\}?"
+)
+
+
+SECRET_VARIABLE = (
+    "a secret may not be filled into a spec (saved plans keep its values); "
+    "targets read credentials from the environment themselves"
 )
 
 
@@ -43,6 +51,10 @@ def substitute(
             )
             return match.group(0)
         name, default = match.group("name"), match.group("default")
+        if looks_secret(name):
+            # The filled-in spec is kept in saved plans: a secret would leak.
+            problems.append(SubstitutionProblem(match.start(), SECRET_VARIABLE))
+            return ""
         value = environ.get(name)
         if value:
             return value

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from slbsync.spec.credentials import SECRET_HINT, looks_secret
 from slbsync.spec.durations import format_duration, parse_duration
 from slbsync.spec.fields import Field, Kind, Shape
 from slbsync.spec.model import Location, Scheduler
@@ -25,29 +26,6 @@ from slbsync.targets.base import OWNER_TAG
 
 MAX_TAGS = 20
 PORTABLE = frozenset(s.value for s in Scheduler)
-
-# Keys that carry credentials have no place in a spec, whatever their case
-# or separators: AccessKeySecret, access-key-id, security_token, password...
-_SECRET_WORDS = (
-    "secret",
-    "password",
-    "passwd",
-    "accesskey",
-    "securitytoken",
-    "ststoken",
-    "privatekey",
-    "credential",
-)
-SECRET_HINT = (
-    "credentials never go in a spec; remove it and let the credentials chain "
-    "supply them (ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, "
-    "a credentials file with the target's profile, or an ECS RAM role)"
-)
-
-
-def looks_secret(key: str) -> bool:
-    folded = re.sub(r"[^a-z]", "", key.lower())
-    return any(word in folded for word in _SECRET_WORDS)
 
 
 @dataclass

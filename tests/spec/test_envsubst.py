@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from slbsync.spec.envsubst import substitute
 from slbsync.spec.load import load_spec
+from slbsync.spec.problems import SpecValidationError
 from tests.spec.helpers import fixture, problems_of
 
 
@@ -55,3 +58,25 @@ def test_escape_and_malformed_references():
         "or $${ for a literal ${"
     ]
     assert problems[0].offset == 10
+
+
+def test_secret_variables_are_never_filled_in(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "targets:\n"
+        "  cloud:\n"
+        "    type: alibaba-slb\n"
+        "    region: cn-hangzhou\n"
+        "    profile: ${ALIBABA_CLOUD_ACCESS_KEY_SECRET}\n"
+    )
+    environ = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "do-not-leak"}
+
+    with pytest.raises(SpecValidationError) as caught:
+        load_spec([path], environ=environ)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:5:14 targets.cloud.profile: a secret may not be filled into a spec "
+        "(saved plans keep its values); targets read credentials from the "
+        "environment themselves"
+    ]
+    assert "do-not-leak" not in str(caught.value)
