@@ -24,6 +24,7 @@ from slbsync.cli.common import (
     read_spec_documents,
 )
 from slbsync.errors import SlbsyncError
+from slbsync.membership.locks import lock_factory
 from slbsync.plan.make import make_plan
 from slbsync.plan.model import Plan
 from slbsync.plan.render import render_text
@@ -97,6 +98,9 @@ def apply_command(
         parallelism=parallelism,
         limiter=AdaptiveRateLimiter(rate_limit),
         progress=progress_for(sys.stderr),
+        # One lock per load balancer: registrations and drift remediations
+        # on the same one wait for this run, and it for them.
+        locks=lock_factory(),
     )
     report = runner.run(plan)
     typer.echo(_summary(report))

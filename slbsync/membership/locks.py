@@ -15,12 +15,17 @@ import logging
 import re
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import filelock
 
 from slbsync.errors import LockError
+
+if TYPE_CHECKING:
+    from slbsync.targets.base import Target
 
 log = logging.getLogger(__name__)
 
@@ -206,3 +211,14 @@ def lock_for(
         f'target {target}: lock "{lock_setting}" is not a lock; use file or '
         "redis://host:port/db"
     )
+
+
+def lock_factory(
+    lock_dir: Path = DEFAULT_LOCK_DIR,
+) -> Callable[[Target, str], LoadBalancerLock]:
+    """What the apply runner takes as ``locks``: each target's own setting."""
+
+    def make(target: Target, load_balancer: str) -> LoadBalancerLock:
+        return lock_for(target.name, load_balancer, target.spec.lock, lock_dir=lock_dir)
+
+    return make
