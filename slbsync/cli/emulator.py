@@ -116,6 +116,7 @@ def serve(
         DEFAULT_ACCESS_KEY_SECRET,
         parse_key_pair,
     )
+    from slbsync.emulator.state.store import StateFileError
 
     try:
         keys = dict(parse_key_pair(item) for item in access_key or [])
@@ -144,6 +145,8 @@ def serve(
             strict_backends=strict_backends,
             load_balancer_quota=load_balancer_quota,
         )
+    except StateFileError as err:
+        raise EmulatorError(f"emulator: {err}") from err
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
     except OSError as err:

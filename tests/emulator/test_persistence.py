@@ -14,6 +14,7 @@ import pytest
 
 from slbsync.emulator.server import EmulatorServer
 from slbsync.emulator.signature import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
+from slbsync.errors import EmulatorError
 from tests.conftest import make_slb_client
 from tests.emulator.slb_helpers import call
 
@@ -133,3 +134,19 @@ def test_sigkilled_emulator_loses_nothing_it_acknowledged(tmp_path: Path) -> Non
         output = first + process.stdout.read()
     assert DEFAULT_ACCESS_KEY_SECRET in output  # the public pair is shown
     assert "stopping" in output
+
+
+def test_unreadable_state_file_is_explained(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from slbsync.cli.app import app
+
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    result = CliRunner().invoke(
+        app, ["emulator", "serve", "--port", "0", "--state", str(state)]
+    )
+    assert result.exit_code == 1
+    assert isinstance(result.exception, EmulatorError)
+    assert "move it away to start with an empty emulator" in str(result.exception)
+    assert state.read_text() == "{not json"

@@ -23,6 +23,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+class StateFileError(ValueError):
+    """The state file exists but is not a state this emulator wrote."""
+
+
 class Store:
     """Tables of records, guarded by ``lock``."""
 
@@ -129,6 +133,14 @@ class Store:
 
     def _load(self) -> None:
         assert self.path is not None
-        document = json.loads(self.path.read_text(encoding="utf-8"))
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(document, dict):
+                raise ValueError("the top level is not an object")
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise StateFileError(
+                f"state file {self.path} cannot be read ({err}); "
+                "move it away to start with an empty emulator"
+            ) from err
         self._raw = document.get("tables", {})
         self.counters = document.get("counters", {})
