@@ -11,8 +11,8 @@ _SECRET_WORDS = (
     "password",
     "passwd",
     "accesskey",
-    "securitytoken",
-    "ststoken",
+    "token",
+    "apikey",
     "privatekey",
     "credential",
 )
