@@ -142,3 +142,16 @@ def slb_clients(request: pytest.FixtureRequest, emulator: EmulatorHandle) -> Slb
 @pytest.fixture
 def ecs_client(emulator: EmulatorHandle) -> EcsClient:
     return make_ecs_client(emulator, "v3")
+
+
+@pytest.fixture(autouse=True)
+def _logging_levels_reset() -> Iterator[None]:
+    """Undo the level a CLI run set on the slbsync logger, so caplog sees DEBUG.
+
+    ``slbsync.cli.logs.setup_logging`` sets the ``slbsync`` logger's level
+    for the life of a process; CliRunner runs many commands in one process.
+    """
+    import logging
+
+    yield
+    logging.getLogger("slbsync").setLevel(logging.NOTSET)
