@@ -101,6 +101,20 @@ class Store:
                 tables.setdefault(name, raw)
             return {"tables": tables, "counters": dict(self.counters)}
 
+    def _serialise(self) -> str:
+        """The store as JSON; call with the lock held.
+
+        Records are serialised from their ``__dict__`` without the deep copy
+        ``dump`` makes: nothing changes them while the lock is held.
+        """
+        tables: dict[str, Any] = {
+            name: {key: vars(record) for key, record in table.items()}
+            for name, table in self._tables.items()
+        }
+        for name, raw in self._raw.items():
+            tables.setdefault(name, raw)
+        return json.dumps({"tables": tables, "counters": self.counters})
+
     def save(self) -> None:
         """Persist the state as it is now; return once it is on disk.
 
@@ -112,7 +126,7 @@ class Store:
             return
         with self.lock:
             self._version += 1
-            self._latest = (self._version, json.dumps(self.dump()))
+            self._latest = (self._version, self._serialise())
             version = self._version
         self._write_through(version)
 
