@@ -17,6 +17,9 @@ import yaml
 
 from tests.conftest import EmulatorHandle
 
+# The real HAProxy and backends of the haproxy target's tests.
+from tests.targets.haproxy.conftest import haproxy, tcp_backends  # noqa: F401
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
