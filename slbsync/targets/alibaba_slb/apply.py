@@ -70,7 +70,7 @@ class Applier:
 
     def apply(self, change: Change) -> ChangeOutcome:
         params = self.params_for(change)
-        log.info("apply: target=%s change=%s", self.target, change.summary)
+        log.debug("apply: target=%s change=%s", self.target, change.summary)
         body = self.client.call(change.action, params)
         created = self._remember(change, body)
         return ChangeOutcome(change=change, created_id=created)

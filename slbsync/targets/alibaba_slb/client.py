@@ -212,6 +212,6 @@ def _credentials(profile: str | None) -> Any:
     return CredentialClient(provider=provider)
 
 
-def first_page_error(error: SlbApiError) -> bool:
+def is_gone(error: SlbApiError) -> bool:
     """True when a read failed because the thing read is gone."""
     return error.status == 404 or error.code.endswith("NotFound")

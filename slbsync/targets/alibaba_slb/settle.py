@@ -15,7 +15,7 @@ from typing import Any
 from slbsync.diff.changes import Change
 from slbsync.errors import TargetError
 from slbsync.targets.alibaba_slb.apply import Applier
-from slbsync.targets.alibaba_slb.client import first_page_error
+from slbsync.targets.alibaba_slb.client import is_gone
 from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.names import owner_tag, tags_of
 from slbsync.targets.alibaba_slb.refs import REF
@@ -147,7 +147,7 @@ class Settler:
                 "DescribeVServerGroupAttribute", {"VServerGroupId": group_id}
             )
         except SlbApiError as err:
-            if first_page_error(err) or "does not exist" in str(err):
+            if is_gone(err) or "does not exist" in str(err):
                 return None
             raise
         items = (body.get("BackendServers") or {}).get("BackendServer") or []
