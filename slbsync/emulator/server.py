@@ -312,9 +312,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if split.path.startswith(CONTROL_PREFIX) or split.path == CONTROL_PREFIX[:-1]:
             self._control(split.path, body)
             return
+        if self.command not in ("GET", "POST"):
+            error = ApiError(
+                "UnsupportedHTTPMethod", "Specified HTTP method is not supported.", 403
+            )
+            self._answer(error, new_request_id(), "")
+            return
         self._api(split.query, body, started)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -78,3 +78,15 @@ def test_malformed_content_length_is_a_bad_request(emulator: Any) -> None:
         data = sock.recv(65536)
     assert data.startswith(b"HTTP/1.1 400")
     assert b"Content-Length" in data
+
+
+def test_api_answers_only_get_and_post(emulator: Any) -> None:
+    connection = _connection(emulator)
+    try:
+        connection.request("PUT", "/?Action=DescribeRegions")
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 403
+        assert b"UnsupportedHTTPMethod" in body
+    finally:
+        connection.close()
