@@ -8,7 +8,10 @@ never reaches a target beyond its side-effect-free ``validate``.
 from __future__ import annotations
 
 import copy
+import socket
+import subprocess
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -97,9 +100,18 @@ def mutate(document: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return document
 
 
+def _no_io(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("validation reached the network or ran a program")
+
+
 def assert_clear_outcome(load: Any) -> None:
+    # Never a write: loading a spec opens no connection and runs no binary.
     try:
-        result = load()
+        with (
+            mock.patch.object(socket.socket, "connect", _no_io),
+            mock.patch.object(subprocess, "Popen", _no_io),
+        ):
+            result = load()
     except SpecValidationError as err:
         assert err.problems, "a SpecValidationError must list its problems"
         for problem in err.problems:
