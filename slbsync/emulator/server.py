@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,15 @@ def _drop(connection: socket.socket) -> None:
         connection.shutdown(socket.SHUT_RDWR)
 
 
+@dataclass
+class _Call:
+    """What one API request asks for, as read from the wire."""
+
+    action: str
+    version: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
 def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -356,65 +366,69 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _api(self, query_string: str, body: bytes, started: float) -> None:
         emulator = self.server.emulator
         request_id = new_request_id()
-        version = self.headers.get("x-acs-version", "")
-        action = ""
+        call = _Call(
+            self.headers.get("x-acs-action", ""), self.headers.get("x-acs-version", "")
+        )
+        answer: dict[str, Any] | ApiError | None
         try:
-            query = dict(parse_qsl(query_string, keep_blank_values=True))
-            form = self._form(body)
-            params = {**query, **form}
-            action = self.headers.get("x-acs-action") or params.get("Action", "")
-            version = version or params.get("Version", "")
-            if not action:
-                raise MissingParameter("Action")
-            if not version:
-                raise MissingParameter("Version")
-            if params.get("Format", "JSON").upper() != "JSON":
-                raise NotEmulated(f"Format={params['Format']} (answers are JSON)")
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            verify(
-                SignedRequest(self.command, headers, query, form, body),
-                emulator.access_keys,
-                emulator.nonces,
-                time.time(),
-            )
-            emulator.calls.record(action)
-            decision = emulator.faults.decide(action)
-            answer = self._with_faults(decision, action, version, params, request_id)
+            self._read_call(call, query_string, body)
+            emulator.calls.record(call.action)
+            decision = emulator.faults.decide(call.action)
+            answer = self._with_faults(decision, call, request_id)
         except _LoseResponse:
-            log.info("call: action=%s fault=lost-response", action)
+            log.info("call: action=%s fault=lost-response", call.action)
             self._hang_up()
             return
         except ApiError as err:
             answer = err
         except Exception:
-            log.exception("call: action=%s failed inside the emulator", action)
+            log.exception("call: action=%s failed inside the emulator", call.action)
             answer = InternalError()
         if answer is None:  # a timed-out call: nothing is sent
             return
-        self._answer(answer, request_id, version)
+        self._answer(answer, request_id, call.version)
         total = time.perf_counter() - started
         emulator.stats.add(total - self._write_seconds, self._write_seconds)
 
+    def _read_call(self, call: _Call, query_string: str, body: bytes) -> None:
+        """Fill ``call`` from the request, and check its signature."""
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        form = self._form(body)
+        call.params = {**query, **form}
+        call.action = call.action or call.params.get("Action", "")
+        call.version = call.version or call.params.get("Version", "")
+        if not call.action:
+            raise MissingParameter("Action")
+        if not call.version:
+            raise MissingParameter("Version")
+        if call.params.get("Format", "JSON").upper() != "JSON":
+            raise NotEmulated(f"Format={call.params['Format']} (answers are JSON)")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        emulator = self.server.emulator
+        verify(
+            SignedRequest(self.command, headers, query, form, body),
+            emulator.access_keys,
+            emulator.nonces,
+            time.time(),
+        )
+
     def _with_faults(
-        self,
-        decision: Decision,
-        action: str,
-        version: str,
-        params: dict[str, str],
-        request_id: str,
+        self, decision: Decision, call: _Call, request_id: str
     ) -> dict[str, Any] | ApiError | None:
         emulator = self.server.emulator
         if decision.latency_seconds:
             emulator.stopping.wait(decision.latency_seconds)
         if decision.refusal is not None:
-            log.info("call: action=%s fault=%s", action, decision.refusal.code)
+            log.info("call: action=%s fault=%s", call.action, decision.refusal.code)
             return decision.refusal
         if decision.timeout_seconds is not None:
-            log.info("call: action=%s fault=timeout", action)
+            log.info("call: action=%s fault=timeout", call.action)
             emulator.stopping.wait(decision.timeout_seconds)
             self._hang_up()
             return None
-        return emulator.call(action, version, Params(params), request_id, decision)
+        return emulator.call(
+            call.action, call.version, Params(call.params), request_id, decision
+        )
 
     def _form(self, body: bytes) -> dict[str, str]:
         if not body:
@@ -422,7 +436,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         content_type = self.headers.get("Content-Type", "")
         if content_type and "x-www-form-urlencoded" not in content_type:
             return {}
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        text = body.decode("utf-8", errors="replace")
+        return dict(parse_qsl(text, keep_blank_values=True))
 
     def _answer(
         self, answer: dict[str, Any] | ApiError, request_id: str, version: str
