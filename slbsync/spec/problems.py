@@ -58,6 +58,8 @@ class SpecProblem:
         object.__setattr__(self, "path", scrub(self.path))
 
     def __str__(self) -> str:
+        if self.location is None and not self.path:
+            return self.message  # a whole file: the message names it
         where = str(self.location) if self.location else "<spec>"
         if self.path:
             return f"{where} {self.path}: {self.message}"

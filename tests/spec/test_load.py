@@ -121,7 +121,7 @@ def test_missing_path_is_a_problem(tmp_path):
         load_spec([tmp_path / "nope.yaml"], environ={})
 
     assert str(caught.value.problems[0]) == (
-        f"<spec>: {tmp_path}/nope.yaml: no such file or folder"
+        f"{tmp_path}/nope.yaml: no such file or folder"
     )
 
 
