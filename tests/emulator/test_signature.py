@@ -195,3 +195,41 @@ def test_xml_answers_are_not_emulated(emulator: Any) -> None:
     status, body = send_rpc(emulator.endpoint, "POST", params)
     assert (status, body["Code"]) == (501, "NotEmulated")
     assert "Format=XML" in body["Message"]
+
+
+def test_incomplete_authorization_header_is_explained(emulator: Any) -> None:
+    headers = {
+        "Authorization": "ACS3-HMAC-SHA256 Credential=" + KEY_ID,
+        "x-acs-action": "DescribeRegions",
+        "x-acs-version": "2014-05-15",
+    }
+    status, body = send(emulator.endpoint, "POST", "/", headers=headers)
+    assert (status, body["Code"]) == (400, "IncompleteSignature")
+    assert "SignedHeaders" in body["Message"]
+
+
+def test_body_that_does_not_match_its_hash_is_refused(emulator: Any) -> None:
+    query = {"RegionId": REGION}
+    headers = acs3_headers(emulator.endpoint, "DescribeRegions", KEY_ID, SECRET, query)
+    status, body = send(
+        emulator.endpoint,
+        "POST",
+        f"/?{urlencode(query)}",
+        body=b"Extra=1",
+        headers=headers,
+    )
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+    assert "x-acs-content-sha256" in body["Message"]
+
+
+def test_body_that_is_not_utf8_is_a_client_error(emulator: Any) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, body = send(
+        emulator.endpoint,
+        "POST",
+        "/?Action=DescribeRegions&Version=2014-05-15",
+        body=b"Name=\xff\xfe",
+        headers=headers,
+    )
+    assert status == 400
+    assert body["Code"] == "MissingParameter"
