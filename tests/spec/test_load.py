@@ -217,3 +217,11 @@ def test_anchors_and_merge_keys_work_without_false_duplicates():
         10,
         2,
     )
+
+
+def test_shipped_examples_validate():
+    examples = FIXTURES.parents[2] / "specs" / "examples"
+
+    spec = load_spec([examples], environ={})
+
+    assert spec.load_balancers
