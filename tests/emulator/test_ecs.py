@@ -112,3 +112,32 @@ def test_stopped_instance_cannot_become_a_backend(seeded: Any, slb_client: Any) 
         backend_servers=json.dumps([{"ServerId": "i-chat2"}]),
     )
     assert error.code == "ObtainIpFail"
+
+
+def test_strict_backends_refuse_instances_never_seeded() -> None:
+    from slbsync.emulator.server import EmulatorServer
+    from tests.conftest import EmulatorHandle, make_slb_client
+    from tests.emulator.slb_helpers import call, refused
+
+    server = EmulatorServer(strict_backends=True).start()
+    try:
+        handle = EmulatorHandle(server)
+        handle.seed_instances({"id": "i-known"})
+        client = make_slb_client(handle)
+        lb = call(client, "CreateLoadBalancer", region_id=REGION).load_balancer_id
+        error = refused(
+            client,
+            "AddBackendServers",
+            load_balancer_id=lb,
+            backend_servers=json.dumps([{"ServerId": "i-typo"}]),
+        )
+        assert error.code == "InvalidServerId.NotFound"
+        assert "i-typo" in error.message
+        call(
+            client,
+            "AddBackendServers",
+            load_balancer_id=lb,
+            backend_servers=json.dumps([{"ServerId": "i-known"}]),
+        )
+    finally:
+        server.stop()
