@@ -63,3 +63,22 @@ def test_a_secret_given_on_the_command_line_is_never_printed(
     output = "\n".join(printed)
     assert "LTAIteam" in output
     assert "very-secret-value" not in output
+
+
+def test_fault_flags_become_fault_settings() -> None:
+    from slbsync.cli.emulator import _fault_settings
+    from slbsync.emulator.faults import FaultSettings
+
+    faults = _fault_settings(
+        7,
+        {"throttle_rate": 0.1, "error_rate": 0.0},
+        "5,20",
+        ["*=50", "CreateVServerGroup=1.5"],
+        250.0,
+    )
+    settings = FaultSettings.from_json(faults)
+    assert settings.seed == 7
+    assert settings.throttle_rate == 0.1
+    assert settings.latency_ms == [5.0, 20.0]
+    assert settings.rate_limits == {"*": 50.0, "CreateVServerGroup": 1.5}
+    assert settings.configuring_ms == 250.0
