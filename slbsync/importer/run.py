@@ -79,7 +79,7 @@ def import_spec(
         )
     live = read_for_import(target, found, Spec(targets=(target_spec,)))
     lbs = [item.spec for item in live.load_balancers]
-    check_importable(lbs)
+    check_importable(live.load_balancers)
     acls = [item.acl for item in live.acls]
     unowned = sorted(item.spec.name for item in live.load_balancers if not item.owned)
 

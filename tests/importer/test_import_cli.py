@@ -163,3 +163,29 @@ def test_bad_tag_is_a_clear_error(cloud: EmulatorHandle, tmp_path: Path) -> None
 
     assert result.exit_code == 1
     assert '--tag "team": write a tag as KEY=VALUE' in str(result.exception)
+
+
+def test_stopped_listener_is_refused_with_a_way_out(
+    cloud: EmulatorHandle, slb_client: Any, tmp_path: Path
+) -> None:
+    from alibabacloud_slb20140515 import models as m
+
+    from tests.conftest import REGION
+
+    lb = create_lb(slb_client, "half-built")
+    slb_client.create_load_balancer_tcplistener(
+        m.CreateLoadBalancerTCPListenerRequest(
+            region_id=REGION, load_balancer_id=lb, listener_port=22,
+            backend_server_port=22, bandwidth=-1,
+        )
+    )  # fmt: skip
+
+    result = _import(cloud, tmp_path / "out.yaml")
+
+    assert result.exit_code == 1
+    assert "cannot import stopped listeners (half-built tcp/22)" in str(
+        result.exception
+    )
+    assert "start or delete them, or leave those load balancers out" in str(
+        result.exception
+    )

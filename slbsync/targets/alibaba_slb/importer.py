@@ -202,12 +202,12 @@ def _certificate_references(
     return ()
 
 
-def check_importable(lbs: Sequence[LoadBalancer]) -> None:
-    """Refuse what a spec cannot yet say (HTTPS listeners' certificates)."""
+def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
+    """Refuse what a spec cannot say yet, naming each listener and the way out."""
     https = [
-        f"{lb.name} {li.label}"
+        f"{lb.spec.name} {li.label}"
         for lb in lbs
-        for li in lb.listeners
+        for li in lb.spec.listeners
         if li.protocol == Protocol.HTTPS
     ]
     if https:
@@ -216,6 +216,18 @@ def check_importable(lbs: Sequence[LoadBalancer]) -> None:
             "downloaded with their keys, and a spec cannot refer to an uploaded "
             f"certificate by id ({', '.join(https)}); leave those load balancers "
             "out (--name, --id), or write their certificates by hand"
+        )
+    stopped = [
+        f"{lb.spec.name} {li.label}"
+        for lb in lbs
+        for li in lb.spec.listeners
+        if li.key not in set(lb.running)
+    ]
+    if stopped:
+        raise TargetError(
+            f"cannot import stopped listeners ({', '.join(stopped)}): a spec "
+            "holds running listeners only, so the first apply would start them; "
+            "start or delete them, or leave those load balancers out (--name, --id)"
         )
 
 
