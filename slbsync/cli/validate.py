@@ -6,14 +6,16 @@ and check specs as they are written.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from slbsync.errors import SpecError
 from slbsync.spec.load import load_spec
-from slbsync.spec.problems import SpecValidationError
+from slbsync.spec.problems import SpecProblem, SpecValidationError
 from slbsync.spec.schema import render_schema
 
 
@@ -27,26 +29,56 @@ def validate(
         list[Path],
         typer.Argument(help="Spec files, or folders of *.yaml files, merged."),
     ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text for people; json for programs (a list of problems on stdout).",
+        ),
+    ] = "text",
 ) -> None:
     """Check specs and report every problem, each with file:line:col."""
+    if output not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--format")
     try:
         spec = load_spec(paths)
     except SpecValidationError as err:
-        for problem in err.problems:
-            typer.echo(str(problem), err=True)
-        count = len(err.problems)
-        typer.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+        _report(err.problems, output)
         raise typer.Exit(1) from None
     except SpecError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
 
+    if output == "json":
+        typer.echo("[]")
+        return
     balancers = len(spec.load_balancers)
     targets = len({lb.target for lb in spec.load_balancers})
     typer.echo(
         f"ok: {balancers} load balancer{'s' if balancers != 1 else ''} on "
         f"{targets} target{'s' if targets != 1 else ''}"
     )
+
+
+def _report(problems: Sequence[SpecProblem], output: str) -> None:
+    if output == "json":
+        typer.echo(json.dumps([_as_json(p) for p in problems], indent=2))
+        return
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    count = len(problems)
+    typer.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+
+
+def _as_json(problem: SpecProblem) -> dict[str, Any]:
+    where = problem.location
+    return {
+        "file": where.file if where else None,
+        "line": where.line if where else None,
+        "column": where.column if where else None,
+        "path": problem.path,
+        "message": problem.message,
+    }
 
 
 def schema(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from slbsync.cli.app import app
@@ -55,3 +57,28 @@ def test_schema_command_prints_json_schema():
 
     assert result.exit_code == 0
     assert '"$schema": "https://json-schema.org/draft/2020-12/schema"' in result.stdout
+
+
+def test_json_format_lists_problems_for_programs():
+    result = runner.invoke(
+        app, ["validate", "--format", "json", fixture("duplicate_names")]
+    )
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [
+        {
+            "file": f"{FIXTURES}/duplicate_names/two.yaml",
+            "line": 3,
+            "column": 3,
+            "path": "load_balancers.chat",
+            "message": 'load balancer "chat" is defined twice: here and at '
+            f"{FIXTURES}/duplicate_names/one.yaml:4:3",
+        }
+    ]
+
+
+def test_json_format_of_a_valid_spec_is_an_empty_list():
+    result = runner.invoke(app, ["validate", "--format", "json", fixture("merge")])
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []

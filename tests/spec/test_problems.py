@@ -136,7 +136,7 @@ def test_secret_nested_in_a_target_option_is_found(tmp_path):
 def test_unknown_target_type_lists_known_types():
     assert problems_of("unknown_target_type.yaml") == [
         'unknown_target_type.yaml:3:11 targets.lb.type: "traefik" is not a type; '
-        "use alibaba-slb, haproxy or nginx"
+        "use alibaba-slb, aws-elbv2, haproxy or nginx"
     ]
 
 
