@@ -67,11 +67,12 @@ class Applier:
         self.target = target
         self.owner = owner
         self.ids = IdBook()
+        self.limited = True  # False when the runner limits writes itself
 
     def apply(self, change: Change) -> ChangeOutcome:
         params = self.params_for(change)
         log.debug("apply: target=%s change=%s", self.target, change.summary)
-        body = self.client.call(change.action, params)
+        body = self.client.call(change.action, params, limited=self.limited)
         created = self._remember(change, body)
         return ChangeOutcome(change=change, created_id=created)
 

@@ -28,7 +28,7 @@ from darabonba.runtime import RuntimeOptions
 from slbsync.errors import TargetError
 from slbsync.spec.model import TargetSpec
 from slbsync.targets.alibaba_slb.errors import SlbApiError, translate
-from slbsync.targets.alibaba_slb.ratelimit import TokenBucket
+from slbsync.targets.alibaba_slb.ratelimit import RateLimiter
 from slbsync.targets.alibaba_slb.redact import guard_library_logs, redact_params
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def build_request(action: str, params: Mapping[str, Any]) -> Any:
 class SlbClient:
     """The SDK client of one target, with call counting and a rate limit."""
 
-    def __init__(self, spec: TargetSpec, limiter: TokenBucket) -> None:
+    def __init__(self, spec: TargetSpec, limiter: RateLimiter) -> None:
         self.spec = spec
         self.region = spec.region or "cn-hangzhou"
         self.limiter = limiter
@@ -80,8 +80,14 @@ class SlbClient:
         self._sdk: SdkClient | None = None
         self._config_built: Config | None = None
 
-    def call(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Make one call; raise ``SlbApiError`` (chained) when it fails."""
+    def call(
+        self, action: str, params: Mapping[str, Any], *, limited: bool = True
+    ) -> dict[str, Any]:
+        """Make one call; raise ``SlbApiError`` (chained) when it fails.
+
+        ``limited=False`` skips the rate limiter, for a caller (the apply
+        runner) that already took a token for this call and slows down itself.
+        """
         sdk = self._client()
         request = build_request(action, {"RegionId": self.region, **params})
         if log.isEnabledFor(logging.DEBUG):
@@ -91,7 +97,8 @@ class SlbClient:
                 action,
                 redact_params(request.to_map()),
             )
-        self.limiter.acquire()
+        if limited:
+            self.limiter.acquire()
         with self._lock:
             self.calls[action] += 1
         try:
@@ -102,12 +109,13 @@ class SlbClient:
             error = translate(err, self.spec.name, action)
             with self._lock:
                 self.results[(action, error.code or "error")] += 1
-            if error.throttling:
+            if error.throttling and limited:
                 self.limiter.slow_down()
             raise error from err
         with self._lock:
             self.results[(action, "ok")] += 1
-        self.limiter.recover()
+        if limited:
+            self.limiter.recover()
         body = response.body.to_map() if response.body is not None else {}
         return body
 

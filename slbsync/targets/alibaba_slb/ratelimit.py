@@ -1,10 +1,9 @@
 """A small client-side token bucket that slows down when the cloud throttles.
 
-The apply runner may share it (``AlibabaSlbTarget.rate_limiter``) so reads
-and writes draw from one budget.
-TODO(core): slbsync/apply/ owns the runner's rate limiter; once it exists,
-use one limiter for both and drop this module (it is self-contained, so the
-swap is one constructor call in target.py).
+The apply runner can hand the target its own limiter instead
+(``AlibabaSlbTarget.share_rate_limiter``), so reads, settling reads and
+writes draw from one budget; the runner then takes the token for each write
+and slows down on throttling itself.
 """
 
 from __future__ import annotations
@@ -12,6 +11,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """What the client needs of a limiter (the runner's has the same shape)."""
+
+    rate: float
+
+    def acquire(self) -> float: ...
+
+    def slow_down(self) -> None: ...
+
+    def recover(self) -> None: ...
 
 
 class TokenBucket:

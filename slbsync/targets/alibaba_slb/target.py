@@ -23,7 +23,7 @@ from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.planner import build_changes
-from slbsync.targets.alibaba_slb.ratelimit import TokenBucket
+from slbsync.targets.alibaba_slb.ratelimit import RateLimiter, TokenBucket
 from slbsync.targets.alibaba_slb.read import LiveReader
 from slbsync.targets.alibaba_slb.settle import Settler
 from slbsync.targets.alibaba_slb.validate import problems_in
@@ -42,7 +42,7 @@ class AlibabaSlbTarget(Target):
         super().__init__(spec)
         # No I/O here: the SDK client and credentials come on first call.
         self.region = spec.region or DEFAULT_REGION
-        self.rate_limiter = TokenBucket(
+        self.rate_limiter: RateLimiter = TokenBucket(
             float(spec.option("rate", 20)),
             int(spec.option("burst", 10)),
             min_rate=float(spec.option("min_rate", 0.5)),
@@ -50,6 +50,17 @@ class AlibabaSlbTarget(Target):
         self.client = SlbClient(spec, self.rate_limiter)
         self.applier = Applier(self.client, self.name, self.owner)
         self.settler = Settler(self.applier)
+
+    def share_rate_limiter(self, limiter: RateLimiter) -> None:
+        """Use the apply runner's limiter for every call of this target.
+
+        The runner takes a token for each change it runs and slows down on
+        throttling (``is_throttling``), so writes no longer take a second
+        token here; reads and settling reads take theirs from the same bucket.
+        """
+        self.rate_limiter = limiter
+        self.client.limiter = limiter
+        self.applier.limited = False
 
     # -- validation and normalisation ------------------------------------------
 
