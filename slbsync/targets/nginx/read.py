@@ -39,6 +39,7 @@ from slbsync.targets.nginx.mapping import (
 )
 from slbsync.targets.nginx.options import parse_seconds
 from slbsync.targets.nginx.render import (
+    CERTIFICATE_MARKER,
     LB_MARKER,
     REDIRECT_MARKER,
     UPSTREAM_MARKER,
@@ -59,6 +60,8 @@ class OwnedConfig:
     # Listeners written but not served: their external group has no server
     # yet (render.held_back). Not live; staged changes start from them too.
     held_back: dict[str, list[Listener]] = field(default_factory=dict)
+    # Fingerprints of the certificates nginx loaded at the last apply, by name.
+    fingerprints: dict[str, str] = field(default_factory=dict)
     worker_shutdown_timeout: int | None = None
 
 
@@ -110,13 +113,20 @@ def _read(
     parts: dict[str, _LoadBalancerParts] = {}
     for directive in directives:
         name = directive["directive"]
-        if name == "#" and directive["comment"].strip().startswith(LB_MARKER):
-            _read_lb_marker(directive["comment"], parts)
+        comment = directive.get("comment", "").strip()
+        if name == "#" and comment.startswith(LB_MARKER):
+            _read_lb_marker(comment, parts)
+        elif name == "#" and comment.startswith(CERTIFICATE_MARKER):
+            document = _marker_json(comment, CERTIFICATE_MARKER)
+            owned.fingerprints[document["name"]] = document.get("fingerprint", "")
         elif name == "worker_shutdown_timeout":
             owned.worker_shutdown_timeout = parse_seconds(directive["args"][0])
         elif name in ("stream", "http"):
             _read_block(directive["block"], name, parts, owned, certificate_names)
 
+    for name, files in owned.certificates.items():
+        fingerprint = owned.fingerprints.get(name, "")
+        owned.certificates[name] = dataclasses.replace(files, fingerprint=fingerprint)
     for lb_parts in parts.values():
         owned.load_balancers.append(_assemble(lb_parts, target))
         if lb_parts.held_back:

@@ -45,6 +45,7 @@ HEADER = (
 LB_MARKER = "slbsync load_balancer:"
 UPSTREAM_MARKER = "slbsync upstream:"
 REDIRECT_MARKER = "slbsync redirect:"
+CERTIFICATE_MARKER = "slbsync certificate:"
 UPGRADE_MAP = "$slbsync_connection_upgrade"
 ZONE_SIZE = "64k"
 
@@ -57,6 +58,7 @@ class CertificateFiles:
 
     certificate: str
     private_key: str
+    fingerprint: str = ""  # of the certificate nginx loads with this file
 
 
 def render(
@@ -83,6 +85,7 @@ def render(
         config.append(_d("load_module", options.stream_module))
     config.append(_d("worker_shutdown_timeout", f"{options.worker_shutdown_timeout}s"))
     config += [_comment(f" {LB_MARKER} {_lb_marker(lb)}") for lb in lbs]
+    config += _certificate_markers(lbs, certificates)
     if stream:
         config.append(_d("stream", block=_includes(options.stream_include) + stream))
     if http:
@@ -148,6 +151,22 @@ def empty_upstreams(load_balancers: Iterable[LoadBalancer]) -> list[str]:
                         "rotation) or remove the listener"
                     )
     return problems
+
+
+def _certificate_markers(
+    lbs: list[LoadBalancer], certificates: Mapping[str, CertificateFiles]
+) -> list[Directive]:
+    # nginx reads certificate files only when it (re)loads: the fingerprint
+    # of what it loaded lets a renewed file show as a change (and a reload).
+    used = sorted({x.certificate for lb in lbs for x in lb.listeners if x.certificate})
+    markers = []
+    for name in used:
+        if name in certificates:
+            files = certificates[name]
+            document = {"name": name, "fingerprint": files.fingerprint}
+            text = json.dumps(document, sort_keys=True)
+            markers.append(_comment(f" {CERTIFICATE_MARKER} {text}"))
+    return markers
 
 
 def _lb_marker(lb: LoadBalancer) -> str:

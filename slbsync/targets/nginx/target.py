@@ -17,7 +17,7 @@ from typing import Any
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
-from slbsync.spec.model import Listener, LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import Certificate, Listener, LoadBalancer, Spec, TargetSpec
 from slbsync.targets.base import (
     ChangeOutcome,
     LiveCertificate,
@@ -26,7 +26,7 @@ from slbsync.targets.base import (
     Target,
 )
 from slbsync.targets.nginx.capabilities import spec_problems
-from slbsync.targets.nginx.codec import to_plain
+from slbsync.targets.nginx.codec import from_plain, to_plain
 from slbsync.targets.nginx.deploy import deploy
 from slbsync.targets.nginx.mapping import normalise_load_balancer
 from slbsync.targets.nginx.options import parse_options
@@ -97,12 +97,11 @@ class NginxTarget(Target):
         certificates = spec.certificates_on(self.name) or spec.certificates
         for cert in certificates:
             if cert.certificate_file and cert.private_key_file:
-                self._certificates[cert.name] = CertificateFiles(
-                    cert.certificate_file, cert.private_key_file
-                )
+                self._certificates[cert.name] = _files_of(cert)
         names = {files.certificate: name for name, files in self._certificates.items()}
         owned = read_owned_config(self.options.config_path, self.name, names)
-        self._certificates.update(owned.certificates)
+        for name, files in owned.certificates.items():
+            self._certificates.setdefault(name, files)
         cap = self.options.worker_shutdown_timeout
         if owned.worker_shutdown_timeout not in (None, cap):
             # TODO(nginx): a target option is no resource, so a changed drain
@@ -127,8 +126,16 @@ class NginxTarget(Target):
             for lb in owned.load_balancers
         )
         # nginx reads certificates from the user's files: nothing to upload.
+        # Live is what nginx loaded at the last apply (its fingerprint), so a
+        # renewed file shows as an update, which the reload carries out.
         live_certificates = tuple(
-            LiveCertificate(certificate=c, id=c.certificate_file, owned=True)
+            LiveCertificate(
+                certificate=dataclasses.replace(
+                    c, fingerprint=owned.fingerprints.get(c.name, c.fingerprint)
+                ),
+                id=c.certificate_file,
+                owned=True,
+            )
             for c in spec.certificates_on(self.name)
         )
         log.debug("read: target=%s load_balancers=%d", self.name, len(live))
@@ -181,6 +188,10 @@ class NginxTarget(Target):
             desired = change.get("desired")
             if files and desired and desired.get("certificate"):
                 self._certificates[desired["certificate"]] = CertificateFiles(**files)
+            if change.address.kind == ResourceKind.CERTIFICATE and desired:
+                cert = from_plain(Certificate, desired)
+                if cert.certificate_file and cert.private_key_file:
+                    self._certificates[cert.name] = _files_of(cert)
             stage(self._staged, change, self.name)
         log.info("apply: target=%s staged=%s", self.name, change.summary)
         return ChangeOutcome(change=change, note="staged for commit")
@@ -222,6 +233,9 @@ class NginxTarget(Target):
                     listener.label,
                 )
         text = render(lbs, self._certificates, self.options)
+        if _current_text(self.options.config_path) == text:
+            log.info("apply: target=%s file unchanged, no reload", self.name)
+            return
         empty_text = render([], {}, self.options)
         note = deploy(text, self.options, self.name, empty_text)
         log.info("apply: target=%s committed=%s", self.name, note)
@@ -243,3 +257,17 @@ def _with_held_back(lb: LoadBalancer, waiting: list[Listener]) -> LoadBalancer:
     if not waiting:
         return lb
     return dataclasses.replace(lb, listeners=(*lb.listeners, *waiting))
+
+
+def _files_of(cert: Certificate) -> CertificateFiles:
+    return CertificateFiles(
+        cert.certificate_file, cert.private_key_file or "", cert.fingerprint
+    )
+
+
+def _current_text(path: str) -> str | None:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import ipaddress
+import socket
 import ssl
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from slbsync.spec.certificates import fingerprint_of
 from slbsync.spec.model import (
     Certificate,
     Listener,
@@ -105,3 +107,67 @@ def test_https_listener_serves_certificate_and_http_redirects(
     assert plan(spec) == []
     assert str(key_file) in lab.owned_conf.read_text()  # a path, never the key
     assert "PRIVATE KEY" not in lab.owned_conf.read_text()
+
+
+def served_certificate(port: int) -> bytes:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        served = tls.getpeercert(binary_form=True)
+    assert served is not None
+    return served
+
+
+def spec_with(lab: LabNginx, port: int, backend_port: int, cert: Path, key: Path):
+    web = ServerGroup("web", servers=(Server(backend_port, address="127.0.0.1"),))
+    lb = LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(web,),
+        listeners=(Listener(Protocol.HTTPS, port, "web", certificate="edge-cert"),),
+    )
+    loaded = x509.load_pem_x509_certificate(cert.read_bytes())
+    certificate = Certificate(
+        name="edge-cert",
+        target="edge",
+        certificate_file=str(cert),
+        private_key_file=str(key),
+        fingerprint=fingerprint_of(loaded),
+    )
+    return Spec(
+        targets=(lab.target_spec("edge"),),
+        load_balancers=(lb,),
+        certificates=(certificate,),
+    )
+
+
+def test_renewed_certificate_file_is_planned_and_reloaded(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    b1 = backends("b1")
+    port = free_port()
+    cert_file, key_file = self_signed(tmp_path)
+    sync(spec_with(lab, port, b1.port, cert_file, key_file))
+    wait_for_port(port)
+    first = served_certificate(port)
+
+    # The same paths, new content: nginx serves the old one until a reload.
+    renewed = tmp_path / "renewed"
+    renewed.mkdir()
+    new_cert, new_key = self_signed(renewed)
+    cert_file.write_bytes(new_cert.read_bytes())
+    key_file.write_bytes(new_key.read_bytes())
+    spec = spec_with(lab, port, b1.port, cert_file, key_file)
+
+    [change] = plan(spec)
+    assert (change.op, change.address.kind) == ("update", "certificate")
+    sync(spec)
+
+    served = served_certificate(port)
+    assert served != first
+    assert served == ssl.PEM_cert_to_DER_cert(new_cert.read_text())
+    assert plan(spec) == []
