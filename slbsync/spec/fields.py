@@ -99,6 +99,9 @@ NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "tch": ("tcp", "udp"),
     "qch": ("udp",),
 }
+# Target types that take a certificate by its cloud reference (an ARN) instead
+# of the name of a certificate under certificates.
+NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {"aws-elbv2": "arn:"}
 ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
     sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )
@@ -113,6 +116,7 @@ HEALTH_CHECK_TYPES_BY_PROTOCOL = {
 }
 HTTP_CODES = ("http_2xx", "http_3xx", "http_4xx", "http_5xx")
 ADDRESS_TYPES = ("internet", "intranet")
+LOAD_BALANCER_TYPES = ("application", "network")
 IP_VERSIONS = ("ipv4", "ipv6")
 INSTANCE_CHARGE_TYPES = ("PayByCLCU", "PayBySpec")
 INTERNET_CHARGE_TYPES = ("paybytraffic", "paybybandwidth")
@@ -564,7 +568,8 @@ LISTENER = Shape(
         Field(
             "certificate",
             Kind.TEXT,
-            "Name of a server certificate under certificates.",
+            "Name of a server certificate under certificates; on aws-elbv2 "
+            "targets the certificate's ARN.",
             protocols=(HTTPS,),
         ),
         Field(
@@ -647,6 +652,24 @@ LOAD_BALANCER = Shape(
         Field("resource_group_id", Kind.TEXT, "Resource group.", min_length=1),
         Field("master_zone_id", Kind.TEXT, "Primary zone.", min_length=1),
         Field("slave_zone_id", Kind.TEXT, "Standby zone.", min_length=1),
+        Field(
+            "type",
+            Kind.ENUM,
+            "aws-elbv2: application or network; left out, network when a "
+            "listener is tcp or udp, application otherwise.",
+            enum=LOAD_BALANCER_TYPES,
+        ),
+        Field(
+            "subnets",
+            Kind.TEXT_LIST,
+            "aws-elbv2: subnet ids the load balancer sits in (an application "
+            "load balancer needs two zones).",
+        ),
+        Field(
+            "security_groups",
+            Kind.TEXT_LIST,
+            "aws-elbv2: security group ids of the load balancer.",
+        ),
         Field("tags", Kind.TAGS, "Tags on the load balancer."),
         Field(
             "adopt",
@@ -734,7 +757,8 @@ TARGET = Shape(
         Field(
             "region",
             Kind.TEXT,
-            "Region of an alibaba-slb target, e.g. cn-hangzhou.",
+            "Region of a cloud target, e.g. cn-hangzhou or eu-west-1; left out, "
+            "the target's default (aws-elbv2: boto3's own chain).",
             pattern=r"^[a-z0-9-]{2,64}$",
             pattern_hint="a region id such as cn-hangzhou",
         ),

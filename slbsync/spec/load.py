@@ -10,9 +10,10 @@ from typing import Any
 
 from slbsync.spec import fields as f
 from slbsync.spec.build import build_named
+from slbsync.spec.credentials import SECRET_HINT, looks_secret
 from slbsync.spec.model import Location, Spec
 from slbsync.spec.problems import SpecProblem, SpecValidationError, format_path
-from slbsync.spec.read import SECRET_HINT, Context, looks_secret
+from slbsync.spec.read import Context
 from slbsync.spec.source import (
     LocationIndex,
     NodeLocation,

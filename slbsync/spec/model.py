@@ -246,6 +246,12 @@ class LoadBalancer:
     resource_group_id: str | None = None
     master_zone_id: str | None = None
     slave_zone_id: str | None = None
+    # Other clouds' load balancer settings (aws-elbv2): the kind, application
+    # or network (None: the target infers it), and where it sits. Targets
+    # without them leave them unset.
+    type: str | None = None
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
     tags: Tags = ()
     server_groups: tuple[ServerGroup, ...] = ()
     listeners: tuple[Listener, ...] = ()

@@ -315,7 +315,11 @@ def _text_list(rule: Field, value: Any) -> Any:
     result = []
     for item in items:
         item = item.strip() if isinstance(item, str) else item
-        if item not in rule.enum:
+        if not rule.enum:
+            # A list of free text (ids such as subnets): any non-empty text.
+            if not isinstance(item, str) or not item:
+                return _Problem(f"must be a list of text, not {_what(value)}")
+        elif item not in rule.enum:
             return _Problem(f"{_what(item)} is not allowed; use {_listing(rule.enum)}")
         result.append(item)
     return tuple(sorted(set(result)))

@@ -139,7 +139,9 @@ def _value_schema(rule: f.Field, definitions: dict[str, Any]) -> dict[str, Any]:
             "additionalProperties": {"type": ["string", "number", "null"]},
         }
     if kind is f.Kind.TEXT_LIST:
-        items = {"type": "string", "enum": list(rule.enum)}
+        items: dict[str, Any] = {"type": "string", "minLength": 1}
+        if rule.enum:
+            items = {"type": "string", "enum": list(rule.enum)}
         return {"anyOf": [{"type": "array", "items": items, "minItems": 1}, items]}
     assert rule.shape is not None
     inner = _reference(rule.shape, definitions)

@@ -56,8 +56,11 @@ def _check_listener(
         elif acl.target != lb.target:
             ctx.at_value(spot, _elsewhere("acl", acl.name, acl.target, lb.target))
     certificates = {c.name: c for c in spec.certificates}
+    native = f.NATIVE_CERTIFICATE_PREFIXES.get(kind or "")
     for key, wanted in (("certificate", "server"), ("ca_certificate", "ca")):
         name = getattr(listener, key)
+        if native and name is not None and name.startswith(native):
+            continue  # the cloud's own reference; the target checks it
         if name is not None:
             _check_certificate(certificates, name, wanted, lb, (*path, key), ctx)
     _check_rules(listener, groups, path, ctx)
