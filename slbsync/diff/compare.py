@@ -35,6 +35,7 @@ What the differences promise to a target:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,24 +131,18 @@ def compare(
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """A dataclass as dotted field names to JSON-friendly leaf values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if _is_dataclass(value):
         flat: dict[str, Any] = {}
-        for item in dataclasses.fields(value):
-            if item.name == "location":
-                continue
-            flat.update(flatten(getattr(value, item.name), f"{prefix}{item.name}."))
+        for name in _field_names(type(value)):
+            flat.update(flatten(getattr(value, name), f"{prefix}{name}."))
         return flat
     return {prefix.rstrip("."): plain(value)}
 
 
 def plain(value: Any) -> Any:
     """A model value as plain JSON-compatible data (tuples become lists)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            item.name: plain(getattr(value, item.name))
-            for item in dataclasses.fields(value)
-            if item.name != "location"
-        }
+    if _is_dataclass(value):
+        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, tuple | list):
         return [plain(item) for item in value]
     if isinstance(value, dict):
@@ -162,20 +157,29 @@ def field_changes(
 ) -> tuple[FieldChange, ...]:
     """The attributes of ``kind`` where ``desired`` and ``live`` differ."""
     skip = _NOT_ATTRIBUTES.get(kind, set())
-    want = {k: v for k, v in flatten(desired).items() if _top(k) not in skip}
-    have = {k: v for k, v in flatten(live).items() if _top(k) not in skip}
     changes = []
-    for name in sorted(want.keys() | have.keys()):
-        if _is_ignored(name, ignored):
+    for name in _field_names(type(desired)):
+        if name in skip or name in ignored:
             continue
-        old, new = have.get(name), want.get(name)
-        if old != new:
-            changes.append(FieldChange(name, old, new))
-    return tuple(changes)
+        new, old = getattr(desired, name), getattr(live, name, None)
+        # Equal values are the common case: only differing ones are expanded.
+        if new == old:
+            continue
+        want, have = flatten(new, f"{name}."), flatten(old, f"{name}.")
+        for key in want.keys() | have.keys():
+            if not _is_ignored(key, ignored) and have.get(key) != want.get(key):
+                changes.append(FieldChange(key, have.get(key), want.get(key)))
+    return tuple(sorted(changes, key=lambda change: change.field))
 
 
-def _top(name: str) -> str:
-    return name.split(".", 1)[0]
+def _is_dataclass(value: Any) -> bool:
+    return hasattr(type(value), "__dataclass_fields__")
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A model class's field names, without ``location`` (not compared)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "location")
 
 
 def _is_ignored(name: str, ignored: frozenset[str]) -> bool:
@@ -205,6 +209,8 @@ class _Walk:
         self.discover = discover
         self.differences: list[Difference] = []
         self.skipped: list[str] = []
+        # LiveState.load_balancer scans; a fleet of thousands needs a map.
+        self.live_by_name = {lb.spec.name: lb for lb in live.load_balancers}
         self._ignored: dict[ResourceKind, frozenset[str]] = {}
 
     def ignored(self, kind: ResourceKind) -> frozenset[str]:
@@ -297,7 +303,7 @@ class _Walk:
 
     def load_balancer(self, lb: LoadBalancer) -> None:
         address = _address(self, lb.name, ResourceKind.LOAD_BALANCER, lb.name)
-        live_lb = self.live.load_balancer(lb.name)
+        live_lb = self.live_by_name.get(lb.name)
         if live_lb is None:
             self.add(MISSING, address, desired=lb)
             self._children(lb, None)

@@ -23,7 +23,7 @@ from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.diff.order import order_by_dependency
 from slbsync.plan.model import Plan, SafetyFacts, ServerRemoval, TargetPlan
 from slbsync.spec.model import ServerGroup, Spec
-from slbsync.targets.base import LiveState, Target
+from slbsync.targets.base import LiveLoadBalancer, LiveState, Target
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ def safety_facts(differences: Sequence[Difference], live: LiveState) -> SafetyFa
     """Which servers, listeners and protected load balancers a plan removes."""
     removed: dict[str, int] = {}
     totals: dict[str, int] = {}
+    live_by_name = {lb.spec.name: lb for lb in live.load_balancers}
     listeners: list[str] = []
     protected: list[str] = []
 
@@ -163,7 +164,7 @@ def safety_facts(differences: Sequence[Difference], live: LiveState) -> SafetyFa
             group_name = diff.address.name.split("/", 1)[0]
             key = f"{lb}/{group_name}"
             removed[key] = removed.get(key, 0) + 1
-            totals[key] = _live_group_size(live, lb, group_name)
+            totals[key] = _live_group_size(live_by_name.get(lb), group_name)
         elif kind == ResourceKind.SERVER_GROUP and diff.status == UNEXPECTED:
             remove_group(lb, diff.live)
         elif kind == ResourceKind.LISTENER and (
@@ -185,7 +186,6 @@ def safety_facts(differences: Sequence[Difference], live: LiveState) -> SafetyFa
     return SafetyFacts(removals, tuple(listeners), tuple(protected))
 
 
-def _live_group_size(live: LiveState, lb: str, group: str) -> int:
-    live_lb = live.load_balancer(lb)
+def _live_group_size(live_lb: LiveLoadBalancer | None, group: str) -> int:
     found = live_lb.spec.server_group(group) if live_lb else None
     return len(found.servers) if found else 0
