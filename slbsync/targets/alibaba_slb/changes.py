@@ -210,9 +210,15 @@ def _update_load_balancer(ctx: PlanContext, diff: Difference) -> list[Change]:
         return []
     lb_id = ctx.refs.load_balancer(want.name)
     steps = []
-    if "owned" in names:
-        steps.append(
-            _tag(ctx, diff, "instance", lb_id, [(OWNER_TAG, ctx.owner)], names["owned"])
+    # Adopting and retagging share one TagResources: the ownership tag
+    # rides along with the spec's tags.
+    tag_fields = [names[n] for n in ("owned", "tags") if n in names]
+    if tag_fields:
+        extra = [(OWNER_TAG, ctx.owner)] if "owned" in names else []
+        steps.extend(
+            tag_changes(
+                ctx, diff, "instance", lb_id, have.tags, want.tags, tag_fields, extra
+            )
         )
     if "deletion_protection" in names:
         steps.append(
@@ -252,12 +258,6 @@ def _update_load_balancer(ctx: PlanContext, diff: Difference) -> list[Change]:
                 fields=[names["resource_group_id"]],
                 live_id=diff.live_id,
                 lb=want.name,
-            )
-        )
-    if "tags" in names:
-        steps.extend(
-            tag_changes(
-                ctx, diff, "instance", lb_id, have.tags, want.tags, names["tags"]
             )
         )
     return steps
@@ -329,7 +329,7 @@ def _tag(
     resource_type: str,
     resource_id: Any,
     tags: Sequence[tuple[str, str]],
-    field_change: FieldChange,
+    fields: Sequence[FieldChange],
 ) -> Change:
     return change(
         ChangeOp.UPDATE,
@@ -340,7 +340,7 @@ def _tag(
             "ResourceId": [resource_id],
             "Tag": [{"Key": k, "Value": v} for k, v in tags],
         },
-        fields=[field_change],
+        fields=fields,
         live_id=diff.live_id,
         lb=diff.address.load_balancer,
     )
@@ -353,11 +353,13 @@ def tag_changes(
     resource_id: Any,
     have: Sequence[tuple[str, str]],
     want: Sequence[tuple[str, str]],
-    field_change: FieldChange,
+    fields: Sequence[FieldChange],
+    extra: Sequence[tuple[str, str]] = (),
 ) -> list[Change]:
-    """TagResources for new or changed tags, UntagResources for dropped keys."""
+    """TagResources for new or changed tags (and ``extra`` ones), 20 a call;
+    UntagResources for dropped keys."""
     old, new = dict(have), dict(want)
-    added = sorted((k, v) for k, v in new.items() if old.get(k) != v)
+    added = [*extra, *sorted((k, v) for k, v in new.items() if old.get(k) != v)]
     dropped = sorted(k for k in old if k not in new and k != OWNER_TAG)
     steps = [
         _tag(
@@ -366,7 +368,7 @@ def tag_changes(
             resource_type,
             resource_id,
             added[i : i + TAGS_PER_CALL],
-            field_change,
+            fields,
         )
         for i in range(0, len(added), TAGS_PER_CALL)
     ]
@@ -381,7 +383,7 @@ def tag_changes(
                     "ResourceId": [resource_id],
                     "TagKey": dropped[i : i + TAGS_PER_CALL],
                 },
-                fields=[field_change] if not added else [],
+                fields=list(fields) if not added else [],
                 live_id=diff.live_id,
                 lb=diff.address.load_balancer,
             )
@@ -460,7 +462,7 @@ def _update_acl(ctx: PlanContext, diff: Difference) -> list[Change]:
         )
     if "tags" in names:
         steps += tag_changes(
-            ctx, diff, "acl", diff.live_id, have.tags, want.tags, names["tags"]
+            ctx, diff, "acl", diff.live_id, have.tags, want.tags, [names["tags"]]
         )
     return steps
 

@@ -128,7 +128,7 @@ def group_changes(
         group_id,
         diff.live.tags,
         diff.desired.tags,
-        names["tags"],
+        [names["tags"]],
     )
 
 

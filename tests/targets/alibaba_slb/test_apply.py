@@ -212,8 +212,8 @@ def test_load_balancer_attributes_and_tags_change_one_call_each(
     _, changes = plan(target, spec)
 
     assert [c.action for c in changes] == [
-        "SetLoadBalancerDeleteProtection",
         "TagResources",
+        "SetLoadBalancerDeleteProtection",
     ]
     apply_all(target, changes)
     live, again = plan(target, spec)

@@ -248,12 +248,12 @@ def test_attribute_changes_are_one_call_each() -> None:
     changes = plan(desired, live)
 
     assert [c.action for c in changes] == [
-        "SetLoadBalancerDeleteProtection",
-        "SetLoadBalancerModificationProtection",
         "TagResources",
         "UntagResources",
+        "SetLoadBalancerDeleteProtection",
+        "SetLoadBalancerModificationProtection",
     ]
-    assert changes[3].get("params")["TagKey"] == ["old"]
+    assert changes[1].get("params")["TagKey"] == ["old"]
 
 
 def test_adopting_tags_the_load_balancer_as_owned() -> None:

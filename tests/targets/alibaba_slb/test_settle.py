@@ -125,7 +125,8 @@ def test_adopted_load_balancer_is_tagged_and_then_managed(
 
     _, changes = plan(target, spec)
 
-    assert [c.action for c in changes] == ["TagResources", "TagResources"]
+    assert [c.action for c in changes] == ["TagResources"]  # owner and app at once
+    assert len(changes[0].get("params")["Tag"]) == 2
     converge(target, spec)
     live = target.read_live_state(spec)
     assert live.load_balancers[0].owned
