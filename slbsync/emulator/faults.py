@@ -138,13 +138,10 @@ class _TokenBucket:
         self.tokens = self.capacity
         self.stamp = now
 
-    def take(self, now: float) -> bool:
+    def has_token(self, now: float) -> bool:
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+        return self.tokens >= 1.0
 
 
 class Faults:
@@ -210,7 +207,7 @@ class Faults:
         if not limits:
             return True
         now = self._clock()
-        allowed = True
+        buckets = []
         for key in (action, "*"):
             rate = limits.get(key)
             if rate is None:
@@ -218,5 +215,10 @@ class Faults:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = _TokenBucket(rate, now)
-            allowed = bucket.take(now) and allowed
-        return allowed
+            buckets.append(bucket)
+        # A refused call spends no token from any bucket.
+        if not all(bucket.has_token(now) for bucket in buckets):
+            return False
+        for bucket in buckets:
+            bucket.tokens -= 1.0
+        return True

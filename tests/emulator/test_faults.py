@@ -146,3 +146,17 @@ def test_empty_faults_clear_everything(emulator: Any) -> None:
     cleared = emulator.set_faults()
     assert cleared["throttle_rate"] == 0 and cleared["latency_ms"] == 0
     assert cleared["configuring_ms"] == 0
+
+
+def test_a_call_refused_by_one_bucket_spends_no_token_from_another() -> None:
+    now = [0.0]
+    faults = Faults(
+        FaultSettings(rate_limits={"*": 10, "CreateVServerGroup": 0.1}),
+        clock=lambda: now[0],
+    )
+    for _ in range(10):
+        assert faults.decide("DescribeRegions").refusal is None
+    # Refused by "*": the group's single token (refilled every 10 s) is kept.
+    assert faults.decide("CreateVServerGroup").refusal is not None
+    now[0] += 0.2
+    assert faults.decide("CreateVServerGroup").refusal is None
