@@ -137,6 +137,8 @@ def _listener_problems(
     problems += _unsupported(listener, where)
     if listener.protocol == Protocol.HTTPS:
         problems += _certificate_problems(spec, listener, where)
+        if listener.ca_certificate:
+            problems += _ca_problems(spec, listener.ca_certificate, where)
     return problems
 
 
@@ -191,13 +193,6 @@ def _unsupported(listener: Listener, where: str) -> list[str]:
             listener.sticky_session is not None,
             "nginx open source has no sticky cookies; use scheduler source_hash",
         ),
-        # TODO(nginx): mutual TLS is not rendered, so such a spec cannot use
-        # nginx yet; the way out is ssl_client_certificate + ssl_verify_client
-        # from the CA certificate's file.
-        "ca_certificate": (
-            listener.ca_certificate is not None,
-            "the nginx target does not render mutual TLS yet",
-        ),
         "tls_cipher_policy": (
             listener.tls_cipher_policy is not None,
             "nginx takes ciphers as ssl_ciphers in its own config, not SLB "
@@ -246,3 +241,15 @@ def _port_clashes(spec: Spec, target: str) -> list[str]:
                     "nginx; give each listener its own port"
                 )
     return problems
+
+
+def _ca_problems(spec: Spec, name: str, where: str) -> list[str]:
+    ca = next((c for c in spec.certificates if c.name == name), None)
+    if ca is None:
+        return [f"{where}.ca_certificate: {name} is not a certificate in the spec"]
+    if ca.kind != "ca" or not ca.certificate_file:
+        return [
+            f"{where}.ca_certificate: nginx verifies clients against {name}'s "
+            "file; give it kind: ca and certificate_file"
+        ]
+    return []

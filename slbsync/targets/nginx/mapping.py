@@ -187,6 +187,7 @@ def normalise_listener(listener: Listener) -> Listener:
         idle_timeout=None if stream else listener.idle_timeout,
         request_timeout=None if stream else listener.request_timeout,
         certificate=listener.certificate if https else None,
+        ca_certificate=listener.ca_certificate if https else None,
         http2=bool(listener.http2) if https else None,
         rules=() if stream else tuple(sorted(listener.rules, key=_rule_name)),
         location=listener.location,

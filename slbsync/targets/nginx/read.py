@@ -340,6 +340,12 @@ def _http_listener(
         certificate = certificate_names.get(cert_file[0], cert_file[0])
         owned.certificates[certificate] = CertificateFiles(cert_file[0], key_file[0])
 
+    ca_certificate = None
+    ca_file = _find(body, "ssl_client_certificate")
+    if https and ca_file:
+        ca_certificate = certificate_names.get(ca_file[0], ca_file[0])
+        owned.certificates[ca_certificate] = CertificateFiles(ca_file[0], "")
+
     return Listener(
         protocol=protocol,
         port=_port(listen[0]),
@@ -348,6 +354,7 @@ def _http_listener(
             upstream.balancing, upstream.marker.get("scheduler")
         ),
         health_check=_health(upstream, protocol, timeout[0] if timeout else None),
+        ca_certificate=ca_certificate,
         x_forwarded_for=xff_from_headers(headers),
         gzip=(_find(body, "gzip") or ["off"])[0] == "on",
         idle_timeout=parse_seconds(idle[0]) if idle else None,

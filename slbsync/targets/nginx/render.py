@@ -158,7 +158,15 @@ def _certificate_markers(
 ) -> list[Directive]:
     # nginx reads certificate files only when it (re)loads: the fingerprint
     # of what it loaded lets a renewed file show as a change (and a reload).
-    used = sorted({x.certificate for lb in lbs for x in lb.listeners if x.certificate})
+    used = sorted(
+        {
+            name
+            for lb in lbs
+            for x in lb.listeners
+            for name in (x.certificate, x.ca_certificate)
+            if name
+        }
+    )
     markers = []
     for name in used:
         if name in certificates:
@@ -311,6 +319,13 @@ def _http_server(
         block += [
             _d("ssl_certificate", files.certificate),
             _d("ssl_certificate_key", files.private_key),
+        ]
+    if listener.protocol == Protocol.HTTPS and listener.ca_certificate:
+        # Mutual TLS: only clients with a certificate this CA signed get in.
+        ca = certificates[listener.ca_certificate]
+        block += [
+            _d("ssl_client_certificate", ca.certificate),
+            _d("ssl_verify_client", "on"),
         ]
     if listener.gzip:
         block.append(_d("gzip", "on"))

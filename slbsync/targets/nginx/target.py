@@ -96,7 +96,7 @@ class NginxTarget(Target):
     def read_live_state(self, spec: Spec) -> LiveState:
         certificates = spec.certificates_on(self.name) or spec.certificates
         for cert in certificates:
-            if cert.certificate_file and cert.private_key_file:
+            if _has_files(cert):
                 self._certificates[cert.name] = _files_of(cert)
         names = {files.certificate: name for name, files in self._certificates.items()}
         owned = read_owned_config(self.options.config_path, self.name, names)
@@ -160,10 +160,15 @@ class NginxTarget(Target):
             "live": _plain(difference.live),
         }
         desired = difference.desired
-        if isinstance(desired, Listener) and desired.certificate:
-            files = self._certificates.get(desired.certificate)
-            if files:
-                payload["certificate_files"] = dataclasses.asdict(files)
+        if isinstance(desired, Listener):
+            # The files travel with the change, so a saved plan can render them.
+            for key, name in (
+                ("certificate_files", desired.certificate),
+                ("ca_certificate_files", desired.ca_certificate),
+            ):
+                files = self._certificates.get(name or "")
+                if files:
+                    payload[key] = dataclasses.asdict(files)
         return Change(
             op=_OP[difference.status],
             address=difference.address,
@@ -184,13 +189,17 @@ class NginxTarget(Target):
                     lb.name: _with_held_back(lb, owned.held_back.get(lb.name, []))
                     for lb in owned.load_balancers
                 }
-            files = change.get("certificate_files")
             desired = change.get("desired")
-            if files and desired and desired.get("certificate"):
-                self._certificates[desired["certificate"]] = CertificateFiles(**files)
+            for key, field in (
+                ("certificate_files", "certificate"),
+                ("ca_certificate_files", "ca_certificate"),
+            ):
+                files = change.get(key)
+                if files and desired and desired.get(field):
+                    self._certificates[desired[field]] = CertificateFiles(**files)
             if change.address.kind == ResourceKind.CERTIFICATE and desired:
                 cert = from_plain(Certificate, desired)
-                if cert.certificate_file and cert.private_key_file:
+                if _has_files(cert):
                     self._certificates[cert.name] = _files_of(cert)
             stage(self._staged, change, self.name)
         log.info("apply: target=%s staged=%s", self.name, change.summary)
@@ -208,15 +217,14 @@ class NginxTarget(Target):
         empty = empty_upstreams(lbs)
         if empty:
             raise ConfigRejectedError(f"target {self.name}: " + "; ".join(empty))
-        missing = sorted(
-            {
-                listener.certificate
-                for lb in lbs
-                for listener in lb.listeners
-                if listener.certificate
-                and listener.certificate not in self._certificates
-            }
-        )
+        named = {
+            name
+            for lb in lbs
+            for listener in lb.listeners
+            for name in (listener.certificate, listener.ca_certificate)
+            if name
+        }
+        missing = sorted(named - set(self._certificates))
         if missing:
             raise ConfigRejectedError(
                 f"target {self.name}: no certificate files known for "
@@ -257,6 +265,13 @@ def _with_held_back(lb: LoadBalancer, waiting: list[Listener]) -> LoadBalancer:
     if not waiting:
         return lb
     return dataclasses.replace(lb, listeners=(*lb.listeners, *waiting))
+
+
+def _has_files(cert: Certificate) -> bool:
+    """A server certificate needs its key file; a CA certificate only itself."""
+    if cert.kind == "ca":
+        return bool(cert.certificate_file)
+    return bool(cert.certificate_file and cert.private_key_file)
 
 
 def _files_of(cert: Certificate) -> CertificateFiles:

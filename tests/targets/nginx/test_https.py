@@ -7,6 +7,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography import x509
@@ -170,4 +171,80 @@ def test_renewed_certificate_file_is_planned_and_reloaded(
     served = served_certificate(port)
     assert served != first
     assert served == ssl.PEM_cert_to_DER_cert(new_cert.read_text())
+    assert plan(spec) == []
+
+
+def client_ca(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a client certificate and key it signed, as PEM files."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chat clients CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node-7")]))
+        .issuer_name(ca_name)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file = directory / "clients-ca.pem"
+    client_file, client_key_file = directory / "node.pem", directory / "node.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    client_file.write_bytes(client.public_bytes(serialization.Encoding.PEM))
+    client_key_file.write_bytes(
+        client_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ca_file, client_file, client_key_file
+
+
+def test_mutual_tls_lets_in_only_signed_clients(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    b1 = backends("b1")
+    port = free_port()
+    cert_file, key_file = self_signed(tmp_path)
+    ca_file, client_file, client_key = client_ca(tmp_path)
+    base = spec_with(lab, port, b1.port, cert_file, key_file)
+    listener = replace(base.load_balancers[0].listeners[0], ca_certificate="clients")
+    lb = replace(base.load_balancers[0], listeners=(listener,))
+    ca = Certificate(
+        name="clients", target="edge", kind="ca", certificate_file=str(ca_file)
+    )
+    spec = replace(base, load_balancers=(lb,), certificates=(*base.certificates, ca))
+
+    sync(spec)
+    wait_for_port(port)
+
+    def get(with_client_certificate: bool) -> tuple[int, bytes]:
+        context = ssl.create_default_context(cafile=str(cert_file))
+        if with_client_certificate:
+            context.load_cert_chain(str(client_file), str(client_key))
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+        try:
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    assert get(with_client_certificate=True) == (200, b"b1")
+    assert get(with_client_certificate=False)[0] == 400
     assert plan(spec) == []

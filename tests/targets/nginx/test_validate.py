@@ -5,6 +5,7 @@ from __future__ import annotations
 from slbsync.spec.model import (
     Acl,
     AclBinding,
+    Certificate,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -175,3 +176,22 @@ def test_rule_to_unknown_group_is_refused() -> None:
     assert ".listeners[0].rules[0].server_group: nowhere is not a server group" in (
         problem
     )
+
+
+def test_client_ca_must_be_a_ca_certificate_with_a_file() -> None:
+    listener = Listener(
+        Protocol.HTTPS, 443, "nodes", certificate="edge", ca_certificate="clients"
+    )
+    edge = Certificate(
+        name="edge", target="edge", certificate_file="/e.pem", private_key_file="/e.k"
+    )
+    clients = Certificate(name="clients", target="edge", certificate_file="/c.pem")
+    lb = LoadBalancer(
+        name="chat-edge", target="edge", server_groups=(NODES,), listeners=(listener,)
+    )
+    spec = Spec(targets=(TARGET,), load_balancers=(lb,), certificates=(edge, clients))
+
+    [problem] = NginxTarget(TARGET).validate(spec)
+
+    assert ".listeners[0].ca_certificate: nginx verifies clients" in problem
+    assert "kind: ca" in problem
