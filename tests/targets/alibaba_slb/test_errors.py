@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,35 @@ def test_no_secret_in_debug_logs_or_messages(
     key_body = key_text.splitlines()[1]
     assert key_body not in text
     assert "Signature=" not in text and "Authorization" not in text
+
+
+def test_transport_error_on_an_upload_does_not_quote_the_key(
+    cloud_credentials: EmulatorHandle, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = replace(target_spec(cloud_credentials), endpoint=f"http://127.0.0.1:{port}")
+    target = AlibabaSlbTarget(spec)
+    cert = write_certificate(tmp_path, "web", "chat.example.com")
+    key_line = Path(str(cert.private_key_file)).read_text().splitlines()[1]
+    upload = Change(
+        op=ChangeOp.CREATE,
+        address=ResourceAddress("cloud", "", ResourceKind.CERTIFICATE, "web"),
+        action="UploadServerCertificate",
+        payload=payload_of(
+            params={"ServerCertificateName": "web-1"},
+            certificate_file=cert.certificate_file,
+            private_key_file=cert.private_key_file,
+            upload_name="web-1",
+            kind="server",
+        ),
+    )
+
+    with pytest.raises(SlbApiError) as caught:
+        target.apply_change(upload)
+
+    message = str(caught.value)
+    assert "UploadServerCertificate failed with ConnectionFailed" in message
+    assert key_line not in message
+    assert "PrivateKey=***" in message or "PrivateKey" not in message
