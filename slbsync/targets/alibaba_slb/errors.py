@@ -8,6 +8,7 @@ and was it throttling (so the rate limiter slows down).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -183,12 +184,15 @@ def _from_transport(err: UnretryableException, target: str, action: str) -> SlbA
         target,
         action,
         code,
-        _safe_text(f"{type(inner).__name__}: {text}"),
+        _safe_text(_URL_IN_TEXT.sub("", text)),
         hint=hint,
         transient=code == "ConnectionFailed",
         outcome_unknown=code == "ResponseLost",
     )
 
+
+# The request line holds every parameter; a message has no use for it.
+_URL_IN_TEXT = re.compile(r" with url: \S+")
 
 # The SDK turns every transport failure into RetryError(str(error)), so the
 # kind of failure survives only in its text (urllib3's and requests' wording).
