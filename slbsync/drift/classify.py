@@ -89,7 +89,7 @@ def _parents(address: ResourceAddress) -> list[tuple[str, ...]]:
     target, lb, kind = address.target, address.load_balancer, address.kind
     if not lb or kind == ResourceKind.LOAD_BALANCER:
         return []
-    parents = [(target, lb, str(ResourceKind.LOAD_BALANCER), lb)]
+    parents: list[tuple[str, ...]] = [(target, lb, str(ResourceKind.LOAD_BALANCER), lb)]
     if kind == ResourceKind.SERVERS:
         group = address.name.split("/", 1)[0]
         parents.append((target, lb, str(ResourceKind.SERVER_GROUP), group))

@@ -85,7 +85,7 @@ def _health_check(listener: Listener) -> Any:
 
 def render_yaml(document: dict[str, Any], header: str = "") -> str:
     """The document as YAML, small nested maps on one line."""
-    body = yaml.dump(
+    body: str = yaml.dump(
         document,
         Dumper=_SpecDumper,
         sort_keys=False,

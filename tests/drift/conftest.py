@@ -6,7 +6,6 @@ official SDK (``slb_client``) straight against the emulator.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,9 @@ from typer.testing import CliRunner
 
 from slbsync.cli.app import app
 from tests.conftest import REGION, EmulatorHandle
+from tests.importer.handmade import servers_json
+
+__all__ = ["servers_json"]  # the drift tests' hand edits use it too
 
 CHAT_LB: dict[str, Any] = {
     "target": "cloud",
@@ -103,14 +105,3 @@ def group_id(client: Any, lb: str, name: str) -> str:
         g for g in body.vserver_groups.vserver_group if g.vserver_group_name == name
     ]
     return str(found[0].vserver_group_id)
-
-
-def servers_json(*servers: Sequence[Any]) -> str:
-    import json
-
-    return json.dumps(
-        [
-            {"ServerId": s[0], "Port": s[1], "Weight": s[2], "Type": "ecs"}
-            for s in servers
-        ]
-    )

@@ -10,6 +10,7 @@ from alibabacloud_slb20140515 import models as slb_models
 
 from tests.conftest import REGION, EmulatorHandle
 from tests.drift.conftest import group_id, invoke, lb_id, servers_json
+from tests.importer.handmade import add_servers, delete_listener, set_tcp_listener
 
 
 def _report(path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -44,34 +45,14 @@ def test_hand_edits_show_as_modified_missing_and_unexpected(
         slb_models.ModifyVServerGroupBackendServersRequest(
             region_id=REGION,
             vserver_group_id=ws,
-            old_backend_servers=servers_json(("i-node001", 8080, 100)),
-            new_backend_servers=servers_json(("i-node001", 8080, 10)),
+            old_backend_servers=servers_json([("i-node001", 8080, 100)]),
+            new_backend_servers=servers_json([("i-node001", 8080, 10)]),
         )
     )
-    slb_client.add_vserver_group_backend_servers(
-        slb_models.AddVServerGroupBackendServersRequest(
-            region_id=REGION,
-            vserver_group_id=ws,
-            backend_servers=servers_json(("i-handmade", 8080, 100)),
-        )
-    )
+    add_servers(slb_client, ws, [("i-handmade", 8080, 100)])
     # A listener deleted, a scheduler changed.
-    slb_client.delete_load_balancer_listener(
-        slb_models.DeleteLoadBalancerListenerRequest(
-            region_id=REGION,
-            load_balancer_id=lb,
-            listener_port=80,
-            listener_protocol="tcp",
-        )
-    )
-    slb_client.set_load_balancer_tcplistener_attribute(
-        slb_models.SetLoadBalancerTCPListenerAttributeRequest(
-            region_id=REGION,
-            load_balancer_id=lb,
-            listener_port=443,
-            scheduler="wlc",
-        )
-    )
+    delete_listener(slb_client, lb, 80, "tcp")
+    set_tcp_listener(slb_client, lb, 443, scheduler="wlc")
 
     code, document = _report(chat)
 
@@ -102,13 +83,7 @@ def test_hand_edits_show_as_modified_missing_and_unexpected(
 def test_external_membership_churn_is_not_drift(chat: Path, slb_client: Any) -> None:
     lb = lb_id(slb_client, "chat")
     ext = group_id(slb_client, lb, "ext")
-    slb_client.add_vserver_group_backend_servers(
-        slb_models.AddVServerGroupBackendServersRequest(
-            region_id=REGION,
-            vserver_group_id=ext,
-            backend_servers=servers_json(("i-autoscaled", 9000, 100)),
-        )
-    )
+    add_servers(slb_client, ext, [("i-autoscaled", 9000, 100)])
 
     result = invoke("drift", str(chat))
 
@@ -153,14 +128,7 @@ def test_report_file_and_text_format(
     chat: Path, slb_client: Any, tmp_path: Path
 ) -> None:
     lb = lb_id(slb_client, "chat")
-    slb_client.set_load_balancer_tcplistener_attribute(
-        slb_models.SetLoadBalancerTCPListenerAttributeRequest(
-            region_id=REGION,
-            load_balancer_id=lb,
-            listener_port=443,
-            scheduler="rr",
-        )
-    )
+    set_tcp_listener(slb_client, lb, 443, scheduler="rr")
     out = tmp_path / "reports" / "drift.txt"
 
     result = invoke("drift", str(chat), "--report", str(out))

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alibabacloud_slb20140515 import models as slb_models
 
 from slbsync.drift.loop import parse_interval, run_every
 from slbsync.errors import SlbsyncError
-from tests.conftest import REGION, EmulatorHandle
+from tests.conftest import EmulatorHandle
 from tests.drift.conftest import lb_id
 from tests.drift.test_alerts import Receiver
+from tests.importer.handmade import set_tcp_listener
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 WAIT = 30.0  # seconds a test waits for a line before it fails
@@ -89,14 +89,7 @@ def _scrape(port: int) -> str:
 
 
 def _change_scheduler(client: Any, scheduler: str) -> None:
-    client.set_load_balancer_tcplistener_attribute(
-        slb_models.SetLoadBalancerTCPListenerAttributeRequest(
-            region_id=REGION,
-            load_balancer_id=lb_id(client, "chat"),
-            listener_port=443,
-            scheduler=scheduler,
-        )
-    )
+    set_tcp_listener(client, lb_id(client, "chat"), 443, scheduler=scheduler)
 
 
 def test_loop_alerts_survives_faults_serves_metrics_and_stops(

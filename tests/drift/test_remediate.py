@@ -9,7 +9,8 @@ from typing import Any
 from alibabacloud_slb20140515 import models as slb_models
 
 from tests.conftest import REGION
-from tests.drift.conftest import group_id, invoke, lb_id, servers_json
+from tests.drift.conftest import group_id, invoke, lb_id
+from tests.importer.handmade import add_servers, delete_listener, set_tcp_listener
 
 
 def _drifted(path: Path) -> list[tuple[str, str]]:
@@ -24,32 +25,15 @@ def _drifted(path: Path) -> list[tuple[str, str]]:
 
 def _add_servers(client: Any, *ids: str) -> None:
     lb = lb_id(client, "chat")
-    client.add_vserver_group_backend_servers(
-        slb_models.AddVServerGroupBackendServersRequest(
-            region_id=REGION,
-            vserver_group_id=group_id(client, lb, "ws"),
-            backend_servers=servers_json(*((i, 8080, 100) for i in ids)),
-        )
-    )
+    add_servers(client, group_id(client, lb, "ws"), [(i, 8080, 100) for i in ids])
 
 
 def test_remediate_puts_hand_edits_back(
     chat: Path, slb_client: Any, tmp_path: Path
 ) -> None:
     lb = lb_id(slb_client, "chat")
-    slb_client.set_load_balancer_tcplistener_attribute(
-        slb_models.SetLoadBalancerTCPListenerAttributeRequest(
-            region_id=REGION, load_balancer_id=lb, listener_port=443, scheduler="wlc"
-        )
-    )
-    slb_client.delete_load_balancer_listener(
-        slb_models.DeleteLoadBalancerListenerRequest(
-            region_id=REGION,
-            load_balancer_id=lb,
-            listener_port=80,
-            listener_protocol="tcp",
-        )
-    )
+    set_tcp_listener(slb_client, lb, 443, scheduler="wlc")
+    delete_listener(slb_client, lb, 80, "tcp")
     _add_servers(slb_client, "i-handmade")
 
     result = invoke("drift", str(chat), "--remediate")

@@ -26,12 +26,7 @@ def create_group(
             region_id=REGION,
             load_balancer_id=lb,
             vserver_group_name=name,
-            backend_servers=json.dumps(
-                [
-                    {"ServerId": sid, "Port": port, "Weight": weight, "Type": "ecs"}
-                    for sid, port, weight in servers
-                ]
-            ),
+            backend_servers=servers_json(servers),
         )
     ).body
     return str(body.vserver_group_id)
@@ -67,9 +62,15 @@ def start(client: Any, lb: str, port: int, protocol: str) -> None:
     )
 
 
-def tcp_listener(client: Any, lb: str, port: int, group: str, **extra: Any) -> None:
-    client.create_load_balancer_tcplistener(
-        m.CreateLoadBalancerTCPListenerRequest(
+def listener(
+    client: Any, protocol: str, lb: str, port: int, group: str, **extra: Any
+) -> None:
+    """A started listener of ``protocol`` (tcp, udp or http) on ``group``."""
+    name = protocol.upper()
+    request = getattr(m, f"CreateLoadBalancer{name}ListenerRequest")
+    create = getattr(client, f"create_load_balancer_{protocol}listener")
+    create(
+        request(
             region_id=REGION,
             load_balancer_id=lb,
             listener_port=port,
@@ -78,35 +79,37 @@ def tcp_listener(client: Any, lb: str, port: int, group: str, **extra: Any) -> N
             **extra,
         )
     )
-    start(client, lb, port, "tcp")
+    start(client, lb, port, protocol)
 
 
-def udp_listener(client: Any, lb: str, port: int, group: str, **extra: Any) -> None:
-    client.create_load_balancer_udplistener(
-        m.CreateLoadBalancerUDPListenerRequest(
+def set_tcp_listener(client: Any, lb: str, port: int, **knobs: Any) -> None:
+    """A TCP listener's settings changed by hand, as in the console."""
+    client.set_load_balancer_tcplistener_attribute(
+        m.SetLoadBalancerTCPListenerAttributeRequest(
+            region_id=REGION, load_balancer_id=lb, listener_port=port, **knobs
+        )
+    )
+
+
+def delete_listener(client: Any, lb: str, port: int, protocol: str) -> None:
+    client.delete_load_balancer_listener(
+        m.DeleteLoadBalancerListenerRequest(
             region_id=REGION,
             load_balancer_id=lb,
             listener_port=port,
-            bandwidth=-1,
-            vserver_group_id=group,
-            **extra,
+            listener_protocol=protocol,
         )
     )
-    start(client, lb, port, "udp")
 
 
-def http_listener(client: Any, lb: str, port: int, group: str, **extra: Any) -> None:
-    client.create_load_balancer_httplistener(
-        m.CreateLoadBalancerHTTPListenerRequest(
+def add_servers(client: Any, group: str, servers: list[tuple[str, int, int]]) -> None:
+    client.add_vserver_group_backend_servers(
+        m.AddVServerGroupBackendServersRequest(
             region_id=REGION,
-            load_balancer_id=lb,
-            listener_port=port,
-            bandwidth=-1,
             vserver_group_id=group,
-            **extra,
+            backend_servers=servers_json(servers),
         )
     )
-    start(client, lb, port, "http")
 
 
 def rule(client: Any, lb: str, port: int, name: str, group: str, **match: str) -> None:
@@ -126,4 +129,13 @@ def rule(client: Any, lb: str, port: int, name: str, group: str, **match: str) -
                 ]
             ),
         )
+    )
+
+
+def servers_json(servers: list[tuple[str, int, int]]) -> str:
+    return json.dumps(
+        [
+            {"ServerId": sid, "Port": port, "Weight": weight, "Type": "ecs"}
+            for sid, port, weight in servers
+        ]
     )

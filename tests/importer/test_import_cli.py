@@ -15,9 +15,8 @@ from tests.importer.handmade import (
     create_acl,
     create_group,
     create_lb,
-    http_listener,
+    listener,
     rule,
-    tcp_listener,
 )
 
 
@@ -45,11 +44,11 @@ def _build_chat(client: Any) -> str:
     )
     web = create_group(client, lb, "web", [("i-web1", 80, 100)])
     acl = create_acl(client, "office", [("10.0.0.0/8", "hq"), ("192.168.1.0/24", "")])
-    tcp_listener(
-        client, lb, 443, ws, scheduler="wlc", connection_drain="on",
+    listener(
+        client, "tcp", lb, 443, ws, scheduler="wlc", connection_drain="on",
         connection_drain_timeout=300, acl_status="on", acl_id=acl, acl_type="white",
     )  # fmt: skip
-    http_listener(client, lb, 80, web, sticky_session="off", health_check="on",
+    listener(client, "http", lb, 80, web, sticky_session="off", health_check="on",
                   health_check_uri="/healthz")  # fmt: skip
     rule(client, lb, 80, "api", ws, url="/api")
     return lb

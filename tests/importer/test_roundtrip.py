@@ -25,10 +25,8 @@ from tests.importer.handmade import (
     create_acl,
     create_group,
     create_lb,
-    http_listener,
+    listener,
     rule,
-    tcp_listener,
-    udp_listener,
 )
 
 SCHEDULERS = {
@@ -110,7 +108,6 @@ def http_knobs(draw: Any) -> dict[str, Any]:
 
 
 KNOBS = {"tcp": tcp_knobs, "udp": udp_knobs, "http": http_knobs}
-BUILD = {"tcp": tcp_listener, "udp": udp_listener, "http": http_listener}
 
 
 @st.composite
@@ -190,8 +187,8 @@ def _build(client: Any, fleet: dict[str, Any], entries: list[tuple[str, str]]) -
                 extra["description"] = item["description"]
             if item["acl"]:
                 extra.update(acl_status="on", acl_id=acl, acl_type=item["acl_type"])
-            BUILD[item["protocol"]](
-                client, lb_id, item["port"], groups[item["group"]],
+            listener(
+                client, item["protocol"], lb_id, item["port"], groups[item["group"]],
                 scheduler=item["scheduler"], **extra,
             )  # fmt: skip
             if item["rule"]:

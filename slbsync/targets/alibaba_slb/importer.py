@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
@@ -232,31 +233,30 @@ def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
 
 
 def _as_imported(live: LiveLoadBalancer, owned: bool) -> LiveLoadBalancer:
+    dropped: dict[str, Any] = dict.fromkeys(LOAD_BALANCER_DROPPED)
     lb = replace(
         live.spec,
         adopt=False,
         listeners=tuple(_without_cloud_defaults(li) for li in live.spec.listeners),
-        **{name: None for name in LOAD_BALANCER_DROPPED},
+        **dropped,
     )
     return replace(live, spec=lb, owned=owned)
 
 
 def _without_cloud_defaults(listener: Listener) -> Listener:
-    blanks = {
+    blanks: dict[str, Any] = {
         name: None
         for name, value in CLOUD_LISTENER_DEFAULTS.items()
         if getattr(listener, name) == value
     }
     check: HealthCheck = listener.health_check
     if check.enabled:
-        check = replace(
-            check,
-            **{
-                name: None
-                for name, value in CLOUD_HEALTH_CHECK_DEFAULTS.items()
-                if getattr(check, name) == value
-            },
-        )
+        unset: dict[str, Any] = {
+            name: None
+            for name, value in CLOUD_HEALTH_CHECK_DEFAULTS.items()
+            if getattr(check, name) == value
+        }
+        check = replace(check, **unset)
     return replace(listener, health_check=check, **blanks)
 
 
