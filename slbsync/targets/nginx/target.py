@@ -14,7 +14,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
+from slbsync.diff.changes import (
+    Change,
+    ChangeOp,
+    FieldChange,
+    ResourceAddress,
+    ResourceKind,
+    payload_of,
+)
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
 from slbsync.spec.model import Certificate, Listener, LoadBalancer, Spec, TargetSpec
@@ -76,6 +83,7 @@ class NginxTarget(Target):
         self.options = parse_options(spec)
         self._certificates: dict[str, CertificateFiles] = {}
         self._staged: dict[str, LoadBalancer] | None = None
+        self._file_drain_cap: int | None = None  # as read from the owned file
         # The apply runner calls apply_change for several load balancers at
         # once; staging is one model, so one at a time.
         self._lock = threading.Lock()
@@ -102,19 +110,7 @@ class NginxTarget(Target):
         owned = read_owned_config(self.options.config_path, self.name, names)
         for name, files in owned.certificates.items():
             self._certificates.setdefault(name, files)
-        cap = self.options.worker_shutdown_timeout
-        if owned.worker_shutdown_timeout not in (None, cap):
-            # TODO(nginx): a target option is no resource, so a changed drain
-            # cap alone makes no difference and no change; it is written by the
-            # next apply that changes anything. The way out is a target-level
-            # resource kind in diff/ (shared with HAProxy's hard-stop-after).
-            log.warning(
-                "read: target=%s worker_shutdown_timeout file=%ss spec=%ss; "
-                "written with the next change",
-                self.name,
-                owned.worker_shutdown_timeout,
-                cap,
-            )
+        self._file_drain_cap = owned.worker_shutdown_timeout
 
         live = tuple(
             LiveLoadBalancer(
@@ -152,7 +148,34 @@ class NginxTarget(Target):
         self, differences: Sequence[Difference], live: LiveState
     ) -> list[Change]:
         changes = [self._change_for(d) for d in differences]
+        drain = self._drain_cap_change(live)
+        if drain is not None:
+            changes.append(drain)
         return sorted(changes, key=lambda c: _OP_ORDER[c.op])
+
+    def _drain_cap_change(self, live: LiveState) -> Change | None:
+        """A change of the drain cap (a target option), shown on one load balancer.
+
+        ``worker_shutdown_timeout`` is one setting for the whole nginx, not a
+        resource the diff knows; so when the file's differs from the option,
+        the first live load balancer carries it as a field change.
+        """
+        cap = self.options.worker_shutdown_timeout
+        if self._file_drain_cap in (None, cap) or not live.load_balancers:
+            return None
+        name = min(lb.spec.name for lb in live.load_balancers)
+        field = FieldChange(
+            "worker_shutdown_timeout", f"{self._file_drain_cap}s", f"{cap}s"
+        )
+        return Change(
+            op=ChangeOp.UPDATE,
+            address=ResourceAddress(self.name, name, ResourceKind.LOAD_BALANCER, name),
+            action=ACTION,
+            fields=(field,),
+            live_id=name,
+            payload=payload_of(desired=None, live=None),
+            note="the drain cap of the whole nginx",
+        )
 
     def _change_for(self, difference: Difference) -> Change:
         payload: dict[str, Any] = {

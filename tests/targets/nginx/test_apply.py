@@ -254,3 +254,22 @@ def test_unchanged_file_is_not_reloaded(lab: LabNginx, backends) -> None:
     target.commit()
 
     assert lab.workers() == workers
+
+
+def test_changed_drain_cap_alone_is_planned_and_applied(
+    lab: LabNginx, backends
+) -> None:
+    b1 = backends("b1")
+    lb = web_lb(free_port(), local(b1.port))
+    sync(spec_for(lab, lb))
+    spec = spec_for(lab, lb, worker_shutdown_timeout="60s")
+
+    [change] = plan(spec)
+
+    assert (change.op, change.address.kind) == ("update", "load_balancer")
+    assert [(f.field, f.old, f.new) for f in change.fields] == [
+        ("worker_shutdown_timeout", "300s", "60s")
+    ]
+    sync(spec)
+    assert "worker_shutdown_timeout 60s;" in lab.owned_conf.read_text()
+    assert plan(spec) == []
