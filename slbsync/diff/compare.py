@@ -35,7 +35,6 @@ What the differences promise to a target:
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,10 +175,18 @@ def _is_dataclass(value: Any) -> bool:
     return hasattr(type(value), "__dataclass_fields__")
 
 
-@functools.cache
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
     """A model class's field names, without ``location`` (not compared)."""
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "location")
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _FIELD_NAMES[cls] = tuple(
+            f.name for f in fields if f.name != "location"
+        )
+    return names
 
 
 def _is_ignored(name: str, ignored: frozenset[str]) -> bool:

@@ -48,7 +48,8 @@ def change_document(change: Change, *, saved: bool = False) -> dict[str, Any]:
     document = change.to_json()
     if saved:
         document["payload"] = dict(change.payload)
-    return plain_json(document)
+    plain: dict[str, Any] = plain_json(document)
+    return plain
 
 
 def plain_json(value: Any) -> Any:
