@@ -1,0 +1,285 @@
+"""How fast a burst of nodes gets into service, and with how many API calls.
+
+Two ways 200 chat nodes can join a server group of ``chat-gateway``, each
+against a fresh ``slbsync emulator serve`` process that throttles every
+action together to ``--rate`` calls per second (``Throttling.User`` above
+it, as the cloud's flow control does):
+
+- ``register burst``: ``--nodes`` separate ``slbsync register`` processes,
+  all started at once (a boot script on each node), into an ``external``
+  group. Each takes the load balancer's file lock, reads the group, adds
+  itself and leaves; throttled calls are retried.
+- ``discovered``: the same number of tagged, running ECS instances, and one
+  ``slbsync apply`` of a ``discovered`` group (added 20 per call).
+
+For each it reports the time until every node is in the group (checked
+with ``DescribeVServerGroupAttribute``: all there, none twice), the API
+calls the emulator answered (``GET /_emulator/calls``, throttled ones
+included), and the baseline ``calls / rate``: the least time those calls
+can take under the rate limit. The ratio time / baseline is the figure.
+
+    python scripts/bench/register_burst.py             # 200 nodes, 100 calls/s
+    python scripts/bench/register_burst.py --nodes 50 --rate 50
+
+Prints a Markdown table. Needs nothing beyond slbsync itself; everything
+runs on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KEY_ID = "LTAI5tBurstBenchKey"
+KEY_SECRET = "burst-bench-secret-not-printed"
+REGION = "cn-hangzhou"
+LB = "chat-gateway"
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = KEY_ID
+    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = KEY_SECRET
+    return env
+
+
+class Emulator:
+    """``slbsync emulator serve`` on a free loopback port, stopped by pid."""
+
+    def __init__(self, workdir: Path, rate: float) -> None:
+        command = [
+            sys.executable, "-m", "slbsync", "emulator", "serve",
+            "--port", "0",
+            "--state", str(workdir / "emulator-state.json"),
+            "--access-key", f"{KEY_ID}:{KEY_SECRET}",
+            "--rate-limit", f"*={rate:g}",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=clean_env(),
+        )  # fmt: skip
+        first = self.process.stdout.readline() if self.process.stdout else ""
+        if "listening on" not in first:
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {first!r}")
+        self.url = first.split("listening on ", 1)[1].split()[0]
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{path}", data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        with _NO_PROXY.open(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def write_spec(folder: Path, url: str, group: dict[str, Any]) -> Path:
+    document = {
+        "targets": {
+            "cloud": {
+                "type": "alibaba-slb",
+                "region": REGION,
+                "endpoint": url,
+                "options": {"rate": 50, "burst": 10},
+            }
+        },
+        "load_balancers": {
+            LB: {
+                "target": "cloud",
+                "vpc_id": "vpc-chat",
+                "address_type": "intranet",
+                "server_groups": {"ws-nodes": group},
+                "listeners": [
+                    {"protocol": "tcp", "port": 443, "server_group": "ws-nodes",
+                     "scheduler": "least_connections", "connection_drain": "300s"}
+                ],
+            }
+        },
+    }  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "chat.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def seed(emulator: Emulator, nodes: int, tags: dict[str, str]) -> list[str]:
+    ids = [f"i-burst{n:04d}" for n in range(nodes)]
+    emulator.control(
+        "POST",
+        "ecs/instances",
+        [{"id": i, "vpc_id": "vpc-chat", "tags": tags} for i in ids],
+    )
+    return ids
+
+
+def cli(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "slbsync", *args],
+        cwd=cwd, env=clean_env(), text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def members(spec_path: Path) -> list[str]:
+    """Server ids in the group now, duplicates kept (there must be none)."""
+    from slbsync.cli.common import build_targets, read_spec
+    from slbsync.membership.group import GroupHandle
+    from slbsync.membership.register import retry_read
+
+    os.environ.update(clean_env())
+    spec = read_spec([spec_path])
+    group = GroupHandle(spec, build_targets(spec)[0], LB, "ws-nodes")
+    # Reads are throttled too: read again after a pause, as register does.
+    return [server.key[0] for server in retry_read(group, time.sleep).members]
+
+
+@dataclass
+class Result:
+    scenario: str
+    nodes: int
+    seconds: float
+    calls: int
+    by_action: dict[str, int]
+    rate: float
+    in_service: int
+    duplicates: int
+    failed: int
+
+    @property
+    def baseline(self) -> float:
+        return self.calls / self.rate
+
+
+def prepare(workdir: Path, rate: float, group: dict[str, Any]) -> tuple[Emulator, Path]:
+    emulator = Emulator(workdir, rate)
+    spec_path = write_spec(workdir / "specs", emulator.url, group)
+    setup = cli(["apply", str(spec_path), "--auto-approve"], workdir)
+    _, err = setup.communicate(timeout=300)
+    if setup.returncode != 0:
+        emulator.stop()
+        raise RuntimeError(f"apply of the empty group failed: {err}")
+    return emulator, spec_path
+
+
+def register_burst(nodes: int, rate: float, workdir: Path) -> Result:
+    """``nodes`` concurrent ``slbsync register`` processes."""
+    emulator, spec_path = prepare(workdir, rate, {"membership": "external"})
+    try:
+        ids = seed(emulator, nodes, {"role": "chat"})
+        emulator.control("DELETE", "calls")
+        started = time.monotonic()
+        runs = [
+            cli(["register", str(spec_path), "-l", LB, "-g", "ws-nodes",
+                 "--server", server_id, "--port", "8080"], workdir)
+            for server_id in ids
+        ]  # fmt: skip
+        failed = 0
+        for run in runs:
+            _, err = run.communicate(timeout=1800)
+            if run.returncode != 0:
+                failed += 1
+                print(f"register failed: {err.strip()[-400:]}", file=sys.stderr)
+        seconds = time.monotonic() - started
+        calls = emulator.control("GET", "calls")
+        found = members(spec_path)
+    finally:
+        emulator.stop()
+    return Result(
+        "register burst", nodes, seconds, calls["total"], calls["by_action"],
+        rate, len(set(found) & set(ids)), len(found) - len(set(found)), failed,
+    )  # fmt: skip
+
+
+def discovered(nodes: int, rate: float, workdir: Path) -> Result:
+    """``nodes`` tagged instances, one ``slbsync apply``."""
+    group = {
+        "membership": "discovered",
+        "discover": {"instance_tags": {"role": "chat"}, "port": 8080},
+    }
+    emulator, spec_path = prepare(workdir, rate, group)
+    try:
+        ids = seed(emulator, nodes, {"role": "chat"})
+        emulator.control("DELETE", "calls")
+        started = time.monotonic()
+        run = cli(["apply", str(spec_path), "--auto-approve"], workdir)
+        _, err = run.communicate(timeout=1800)
+        seconds = time.monotonic() - started
+        if run.returncode != 0:
+            print(f"apply failed: {err.strip()[-400:]}", file=sys.stderr)
+        calls = emulator.control("GET", "calls")
+        found = members(spec_path)
+    finally:
+        emulator.stop()
+    return Result(
+        "discovered", nodes, seconds, calls["total"], calls["by_action"], rate,
+        len(set(found) & set(ids)), len(found) - len(set(found)),
+        int(run.returncode != 0),
+    )  # fmt: skip
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| scenario | nodes | in service | duplicates | failed | API calls "
+        "| calls / node | rate (calls/s) | baseline calls/rate | time to all in "
+        "service | time / baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.scenario} | {r.nodes} | {r.in_service} | {r.duplicates} "
+            f"| {r.failed} | {r.calls} | {r.calls / r.nodes:.2f} | {r.rate:g} "
+            f"| {r.baseline:.1f}s | {r.seconds:.1f}s | {r.seconds / r.baseline:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=100.0, help="calls/s, all")
+    parser.add_argument(
+        "--only", choices=("register", "discovered"), help="run one scenario"
+    )
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="burst-") as root:
+        if args.only in (None, "register"):
+            folder = Path(root) / "register"
+            folder.mkdir()
+            results.append(register_burst(args.nodes, args.rate, folder))
+        if args.only in (None, "discovered"):
+            folder = Path(root) / "discovered"
+            folder.mkdir()
+            results.append(discovered(args.nodes, args.rate, folder))
+    print(table(results))
+    for r in results:
+        print(f"\n{r.scenario} calls by action: {json.dumps(r.by_action)}")
+
+
+if __name__ == "__main__":
+    main()

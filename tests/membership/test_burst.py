@@ -1,0 +1,85 @@
+"""A burst of nodes registering at once against a rate-limited emulator
+process: every one ends up in service, none twice, and the calls are counted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import EmulatorProcess, clean_env
+from tests.membership.conftest import write_cloud_spec
+
+NODES = 200
+WORKERS = 4  # processes, each with NODES / WORKERS threads (one per node)
+RATE = 100  # calls per second, every action together
+EXTERNAL = {"ws-nodes": {"membership": "external"}}
+
+
+@pytest.fixture
+def limited_emulator(tmp_path: Path) -> EmulatorProcess:
+    emulator = EmulatorProcess(tmp_path / "state.json", "--rate-limit", f"*={RATE}")
+    yield emulator
+    emulator.stop()
+
+
+def _members(spec_path: Path, cwd: Path) -> list[str]:
+    from slbsync.cli.common import build_targets, read_spec
+    from slbsync.membership.group import GroupHandle
+    from slbsync.membership.register import retry_read
+
+    spec = read_spec([spec_path])
+    group = GroupHandle(spec, build_targets(spec)[0], "chat-gateway", "ws-nodes")
+    return [server.key[0] for server in retry_read(group, time.sleep).members]
+
+
+def test_burst_of_200_registrations_all_in_service(
+    limited_emulator: EmulatorProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in clean_env().items():
+        monkeypatch.setenv(key, value)
+    path = write_cloud_spec(tmp_path / "specs", limited_emulator.url, EXTERNAL)
+    setup = subprocess.run(
+        [sys.executable, "-m", "slbsync", "apply", str(path), "--auto-approve"],
+        env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    ids = [f"i-burst{n:03d}" for n in range(NODES)]
+    limited_emulator.control(
+        "POST", "ecs/instances", [{"id": i, "vpc_id": "vpc-chat"} for i in ids]
+    )
+    limited_emulator.control("DELETE", "calls")
+
+    share = NODES // WORKERS
+    racks = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.membership.burst_worker", str(path),
+             str(tmp_path / "locks"), *ids[n * share : (n + 1) * share]],
+            env=clean_env(), cwd=Path(__file__).parents[2], text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for n in range(WORKERS)
+    ]  # fmt: skip
+    lines = []
+    for rack in racks:
+        out, err = rack.communicate(timeout=240)
+        assert rack.returncode == 0, err[-2000:]
+        lines += out.splitlines()
+
+    calls = limited_emulator.control("GET", "calls")
+    failed = [line for line in lines if not line.startswith("ok ")]
+    assert failed == []
+    assert len(lines) == NODES
+    members = _members(path, tmp_path)
+    assert sorted(members) == ids  # none lost, none twice
+    by_action = calls["by_action"]
+    assert by_action["AddVServerGroupBackendServers"] >= NODES
+    print(
+        f"\nburst: {NODES} nodes, {calls['total']} API calls "
+        f"({calls['total'] / NODES:.1f} a node) at {RATE} calls/s: {by_action}"
+    )
