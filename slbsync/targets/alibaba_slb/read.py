@@ -42,6 +42,8 @@ from slbsync.spec.model import (
 )
 from slbsync.targets.alibaba_slb.client import SlbClient
 from slbsync.targets.alibaba_slb.names import (
+    CERTIFICATE_ID_PREFIX,
+    certificate_id,
     certificate_spec_name,
     listener_id,
     owner_tag,
@@ -409,7 +411,8 @@ class LiveReader:
         body = self.client.call(
             "DescribeVServerGroups", {"LoadBalancerId": lb_id, "IncludeRule": True}
         )
-        return list((body.get("VServerGroups") or {}).get("VServerGroup") or [])
+        groups = list((body.get("VServerGroups") or {}).get("VServerGroup") or [])
+        return _label_duplicates(groups)
 
     def _round_three(
         self,
@@ -483,7 +486,9 @@ class LiveReader:
         listeners = []
         running = []
         for raw in sorted(listener_items, key=_listener_sort_key):
-            listener = listener_from_wire(raw, names.name_of)
+            listener = _certificates_by_id(
+                listener_from_wire(raw, names.name_of), raw, desired
+            )
             rules_raw = details.get(
                 f"rules:{lb_id}/{listener.protocol}/{listener.port}", []
             )
@@ -540,6 +545,46 @@ class _IdNames:
 
     def name_of(self, kind: str, live_id: str) -> str | None:
         return self._names.get((kind, live_id))
+
+
+def _label_duplicates(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group names are not unique in SLB. The group of a name with the most
+    members (then the oldest) stands for it; another reads as ``name (id)``,
+    a group the spec does not name, so the plan re-points listeners away
+    from it and ``--prune`` deletes it."""
+    seen: set[str] = set()
+    labelled = []
+    for group in sorted(groups, key=_standing):
+        name = str(group["VServerGroupName"])
+        if name in seen:
+            group = {**group, "VServerGroupName": f"{name} ({group['VServerGroupId']})"}
+        seen.add(name)
+        labelled.append(group)
+    return labelled
+
+
+def _standing(group: dict[str, Any]) -> tuple[int, str, str]:
+    count = int(group.get("ServerCount") or 0)
+    return (-count, str(group.get("CreateTime") or ""), str(group["VServerGroupId"]))
+
+
+def _certificates_by_id(
+    listener: Listener, raw: dict[str, Any], desired: LoadBalancer
+) -> Listener:
+    """Live certificates as ``id:<id>`` where the spec names them that way."""
+    wanted = next((li for li in desired.listeners if li.key == listener.key), None)
+    if wanted is None or listener.protocol != Protocol.HTTPS:
+        return listener
+    config = raw.get("HTTPSListenerConfig") or {}
+    by_id: dict[str, Any] = {}
+    for field_name, param in (
+        ("certificate", "ServerCertificateId"),
+        ("ca_certificate", "CACertificateId"),
+    ):
+        if certificate_id(getattr(wanted, field_name)):
+            live_id = config.get(param)
+            by_id[field_name] = f"{CERTIFICATE_ID_PREFIX}{live_id}" if live_id else None
+    return replace(listener, **by_id) if by_id else listener
 
 
 def _load_balancer_from(

@@ -78,3 +78,27 @@ def test_unowned_load_balancer_is_read_without_its_children(
     comparison = compare(spec, live, target)
     assert comparison.differences == []
     assert "is not owned" in comparison.skipped[0]
+
+
+def test_duplicate_group_is_read_apart_and_pruned(
+    target: AlibabaSlbTarget, slb_client: Client
+) -> None:
+    from alibabacloud_slb20140515 import models
+
+    from tests.targets.alibaba_slb.conftest import converge, plan
+
+    (desired,) = build_fleet(slb_client, 1, listeners=1, groups=1, servers=2)
+    lb_id = target.read_live_state(spec_of(desired)).load_balancers[0].id
+    extra = slb_client.create_vserver_group(
+        models.CreateVServerGroupRequest(
+            region_id="cn-hangzhou", load_balancer_id=lb_id, vserver_group_name="g0"
+        )
+    ).body.vserver_group_id
+    spec = spec_of(desired)
+
+    live, changes = plan(target, spec, prune=True)
+
+    names = [g.name for g in live.load_balancers[0].spec.server_groups]
+    assert names == ["g0", f"g0 ({extra})"]
+    assert [(c.action, c.live_id) for c in changes] == [("DeleteVServerGroup", extra)]
+    converge(target, spec, prune=True)
