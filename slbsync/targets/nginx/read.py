@@ -63,6 +63,8 @@ class OwnedConfig:
     # Fingerprints of the certificates nginx loaded at the last apply, by name.
     fingerprints: dict[str, str] = field(default_factory=dict)
     worker_shutdown_timeout: int | None = None
+    # The addresses listeners bind ("" for all), to notice a changed option.
+    listen_addresses: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -111,6 +113,7 @@ def _read(
 ) -> OwnedConfig:
     owned = OwnedConfig()
     parts: dict[str, _LoadBalancerParts] = {}
+    _collect_listen_addresses(directives, owned.listen_addresses)
     for directive in directives:
         name = directive["directive"]
         comment = directive.get("comment", "").strip()
@@ -410,6 +413,14 @@ def _root_location(body: list[Directive]) -> list[Directive]:
         ),
         [],
     )
+
+
+def _collect_listen_addresses(block: list[Directive], found: set[str]) -> None:
+    for directive in block:
+        if directive["directive"] == "listen" and directive["args"]:
+            address = directive["args"][0].rpartition(":")[0]
+            found.add(address.removeprefix("[").removesuffix("]"))
+        _collect_listen_addresses(directive.get("block", []), found)
 
 
 def _port(listen: str) -> int:

@@ -84,6 +84,7 @@ class NginxTarget(Target):
         self._certificates: dict[str, CertificateFiles] = {}
         self._staged: dict[str, LoadBalancer] | None = None
         self._file_drain_cap: int | None = None  # as read from the owned file
+        self._file_addresses: set[str] = set()
         # The apply runner calls apply_change for several load balancers at
         # once; staging is one model, so one at a time.
         self._lock = threading.Lock()
@@ -111,6 +112,7 @@ class NginxTarget(Target):
         for name, files in owned.certificates.items():
             self._certificates.setdefault(name, files)
         self._file_drain_cap = owned.worker_shutdown_timeout
+        self._file_addresses = owned.listen_addresses
 
         live = tuple(
             LiveLoadBalancer(
@@ -148,33 +150,41 @@ class NginxTarget(Target):
         self, differences: Sequence[Difference], live: LiveState
     ) -> list[Change]:
         changes = [self._change_for(d) for d in differences]
-        drain = self._drain_cap_change(live)
-        if drain is not None:
-            changes.append(drain)
+        settings = self._target_setting_change(live)
+        if settings is not None:
+            changes.append(settings)
         return sorted(changes, key=lambda c: _OP_ORDER[c.op])
 
-    def _drain_cap_change(self, live: LiveState) -> Change | None:
-        """A change of the drain cap (a target option), shown on one load balancer.
+    def _target_setting_change(self, live: LiveState) -> Change | None:
+        """Changed target options, shown on one load balancer.
 
-        ``worker_shutdown_timeout`` is one setting for the whole nginx, not a
-        resource the diff knows; so when the file's differs from the option,
-        the first live load balancer carries it as a field change.
+        The drain cap (``worker_shutdown_timeout``) and the listen address are
+        settings of the whole nginx, not resources the diff knows; when the
+        file's differ from the options, the first live load balancer carries
+        them as field changes, and the commit renders them.
         """
+        if not live.load_balancers:
+            return None
+        fields = []
         cap = self.options.worker_shutdown_timeout
-        if self._file_drain_cap in (None, cap) or not live.load_balancers:
+        if self._file_drain_cap not in (None, cap):
+            old = f"{self._file_drain_cap}s"
+            fields.append(FieldChange("worker_shutdown_timeout", old, f"{cap}s"))
+        address = self.options.listen_address or ""
+        if self._file_addresses and self._file_addresses != {address}:
+            old_address = ", ".join(sorted(self._file_addresses))
+            fields.append(FieldChange("listen_address", old_address, address))
+        if not fields:
             return None
         name = min(lb.spec.name for lb in live.load_balancers)
-        field = FieldChange(
-            "worker_shutdown_timeout", f"{self._file_drain_cap}s", f"{cap}s"
-        )
         return Change(
             op=ChangeOp.UPDATE,
             address=ResourceAddress(self.name, name, ResourceKind.LOAD_BALANCER, name),
             action=ACTION,
-            fields=(field,),
+            fields=tuple(fields),
             live_id=name,
             payload=payload_of(desired=None, live=None),
-            note="the drain cap of the whole nginx",
+            note="settings of the whole nginx (target options)",
         )
 
     def _change_for(self, difference: Difference) -> Change:

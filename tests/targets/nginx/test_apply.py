@@ -273,3 +273,20 @@ def test_changed_drain_cap_alone_is_planned_and_applied(
     sync(spec)
     assert "worker_shutdown_timeout 60s;" in lab.owned_conf.read_text()
     assert plan(spec) == []
+
+
+def test_changed_listen_address_is_planned_and_applied(lab: LabNginx, backends) -> None:
+    b1 = backends("b1")
+    port = free_port()
+    lb = web_lb(port, local(b1.port))
+    sync(spec_for(lab, lb))
+    spec = spec_for(lab, lb, listen_address="127.0.0.2")
+
+    [change] = plan(spec)
+
+    assert [(f.field, f.old, f.new) for f in change.fields] == [
+        ("listen_address", "127.0.0.1", "127.0.0.2")
+    ]
+    sync(spec)
+    assert http_get(port, host="127.0.0.2") == "b1"
+    assert plan(spec) == []
