@@ -55,7 +55,7 @@ class Load:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                http_get(self.port, timeout=5)
+                http_get(self.port, timeout=15)  # slow is not lost
             except Exception as err:  # every failure counts, whatever its kind
                 with self._lock:
                     self.failures.append(repr(err))
