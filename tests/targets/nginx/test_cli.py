@@ -148,3 +148,19 @@ def test_external_group_filled_by_register_and_deregister(
     assert {http_get(port) for _ in range(8)} == {"b2"}
     again = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
     assert again.exit_code == 0, again.output
+
+
+def test_drift_reports_a_hand_edited_weight(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    b1 = backends("b1")
+    spec = write_spec(tmp_path / "edge.yaml", lab, free_port(), [(b1.port, 50)])
+    assert runner.invoke(app, ["apply", str(spec), "--auto-approve"]).exit_code == 0
+    text = lab.owned_conf.read_text()
+    lab.owned_conf.write_text(text.replace("weight=50", "weight=9"))
+
+    result = runner.invoke(app, ["drift", str(spec)])
+
+    assert result.exit_code == 2, result.output
+    assert f"web/127.0.0.1:{b1.port}: modified" in result.output
+    assert "weight: spec 50, live 9" in result.output
