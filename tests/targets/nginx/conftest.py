@@ -13,7 +13,7 @@ from tests.backends import Backend, start_http_backend, start_tcp_backend
 
 if shutil.which("nginx") is None:
     pytest.skip(
-        "nginx is not installed; run scripts/install-proxies or apt-get install "
+        "nginx is not installed; run scripts/test.sh (installs it) or apt-get install "
         "nginx libnginx-mod-stream",
         allow_module_level=True,
     )
