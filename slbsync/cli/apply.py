@@ -27,7 +27,7 @@ from slbsync.errors import SlbsyncError
 from slbsync.membership.locks import lock_factory
 from slbsync.plan.make import make_plan
 from slbsync.plan.model import Plan
-from slbsync.plan.render import render_text
+from slbsync.plan.render import address_text, render_text
 from slbsync.plan.safety import DEFAULT_MAX_REMOVAL, check_safety
 from slbsync.plan.saved import check_fresh, load_saved_plan
 from slbsync.targets.base import Target
@@ -139,7 +139,14 @@ def _confirm(plan: Plan) -> None:
 
 
 def _summary(report: ApplyReport) -> str:
-    settled = sum(1 for r in report.results if r.outcome == Outcome.SETTLED)
+    """The outcome: a line per change that was not simply ok, then a total."""
+    lines = [
+        f"{result.outcome}: {address_text(result.change)} {result.change.action}"
+        + (f" ({result.message})" if result.message else "")
+        for result in report.results
+        if result.outcome == Outcome.SETTLED
+    ]
+    settled = len(lines)
     retried = sum(1 for r in report.results if r.attempts > 1)
     text = f"Applied {len(report.succeeded)} of {len(report.results)} changes"
     extras = []
@@ -147,4 +154,5 @@ def _summary(report: ApplyReport) -> str:
         extras.append(f"{retried} after retries")
     if settled:
         extras.append(f"{settled} settled by reading back")
-    return text + (f" ({', '.join(extras)})." if extras else ".")
+    lines.append(text + (f" ({', '.join(extras)})." if extras else "."))
+    return "\n".join(lines)

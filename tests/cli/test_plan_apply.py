@@ -155,3 +155,20 @@ def test_unknown_target_name_is_a_clear_error(world):
     assert "--target nope: not a target in the spec; the spec has fake" in str(
         result.exception
     )
+
+
+def test_settled_changes_are_listed(world):
+    from tests.fakes import FakeLostResponseError
+
+    world.target.fail(
+        "CreateLoadBalancer", FakeLostResponseError("timed out"), take_effect=True
+    )
+
+    result = _invoke("apply", "specs", "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert "settled: load balancer chat CreateLoadBalancer (the answer was lost" in (
+        result.output
+    )
+    assert "Applied 5 of 5 changes (1 settled by reading back)." in result.output
+    assert world.target.calls.count("CreateLoadBalancer") == 1
