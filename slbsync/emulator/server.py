@@ -136,6 +136,7 @@ class EmulatorServer:
         import slbsync.emulator.actions  # noqa: F401
 
         self.store = Store(state_path)
+        self._replay(self.store.pending_journal)
         self.store.strict_backends = strict_backends
         self.store.load_balancer_quota = load_balancer_quota
         self._initial_quota = load_balancer_quota
@@ -192,6 +193,7 @@ class EmulatorServer:
             self._thread.join(timeout=5)
         self._httpd.close_all_connections()
         self._httpd.server_close()
+        self.store.close()
 
     def reset(self) -> None:
         """Forget all resources, calls and faults."""
@@ -233,13 +235,85 @@ class EmulatorServer:
                 configuring_seconds=self.faults.configuring_seconds,
             )
             body = spec.handler(ctx)
-        # Saved after the lock is released, so concurrent writes share a fsync;
-        # either way the change is on disk before it is answered.
-        if spec.writes:
-            self.store.save()
+            sequence = 0
+            if spec.writes:
+                sequence = self.store.record_write(_journal_entry(ctx, version))
+        # On disk before it is answered; synced outside the lock, so that
+        # concurrent writers share one fsync.
+        self.store.commit(sequence)
         if decision is not None and decision.lose_response and spec.writes:
             raise _LoseResponse()
         return body
+
+    def _replay(self, entries: list[dict[str, Any]]) -> None:
+        """Redo the journalled writes made after the last snapshot."""
+        if not entries:
+            return
+        store = self.store
+        # Replayed writes were accepted once: settings given at this start
+        # (a lower quota, strict backends) must not refuse them now.
+        settings = (store.strict_backends, store.load_balancer_quota)
+        store.strict_backends, store.load_balancer_quota = False, 10**9
+        try:
+            with store.lock:
+                for entry in entries:
+                    _replay_entry(store, entry)
+        finally:
+            store.strict_backends, store.load_balancer_quota = settings
+        log.info("state: replayed=%d journalled writes", len(entries))
+        store.save()
+
+
+_UNJOURNALLED = frozenset(
+    {
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureNonce",
+        "SignatureVersion",
+        "Timestamp",
+        "SecurityToken",
+        "Format",
+    }
+)
+
+
+def _journal_entry(ctx: registry.ActionContext, version: str) -> dict[str, Any]:
+    """What replaying a write needs: everything its handler read."""
+    params = {
+        name: ctx.params.raw(name) or ""
+        for name in ctx.params.names()
+        if name not in _UNJOURNALLED
+    }
+    return {
+        "action": ctx.action,
+        "version": version,
+        "params": params,
+        "request_id": ctx.request_id,
+        "region_id": ctx.region_id,
+        "now": ctx.now,
+        "configuring_seconds": ctx.configuring_seconds,
+    }
+
+
+def _replay_entry(store: Store, entry: dict[str, Any]) -> None:
+    spec = registry.find_action(entry["version"], entry["action"])
+    if spec is None:
+        log.warning("state: cannot replay action=%s, not emulated", entry["action"])
+        return
+    ctx = registry.ActionContext(
+        action=entry["action"],
+        params=Params(entry["params"]),
+        store=store,
+        request_id=entry["request_id"],
+        region_id=entry["region_id"],
+        now=entry["now"],
+        configuring_seconds=entry["configuring_seconds"],
+    )
+    try:
+        spec.handler(ctx)
+    except ApiError as err:
+        log.warning("state: replay of action=%s refused: %s", entry["action"], err)
 
 
 class _LoseResponse(Exception):

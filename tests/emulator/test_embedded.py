@@ -25,7 +25,7 @@ def test_embedded_emulator_starts_once_and_persists(tmp_path: Path) -> None:
 
     where = _Where(endpoint)
     call(make_slb_client(where), "CreateLoadBalancer", region_id="cn-hangzhou")  # type: ignore[arg-type]
-    assert (tmp_path / ".slbsync" / STATE_FILE).exists()
+    assert (tmp_path / ".slbsync" / f"{STATE_FILE}.journal").read_text()
 
     # The lock is held while it serves: a second holder would have to wait.
     with pytest.raises(Timeout):

@@ -68,15 +68,63 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         again.stop()
 
 
-def test_state_file_is_replaced_whole(tmp_path: Path) -> None:
+def test_writes_are_journalled_then_folded_into_the_snapshot(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    server = EmulatorServer(state_path=state).start()
+    try:
+        client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
+        lb = call(client, "CreateLoadBalancer", region_id=REGION)
+        [line] = journal.read_text().splitlines()
+        entry = json.loads(line)
+        assert entry["action"] == "CreateLoadBalancer"
+        assert "Signature" not in entry["params"]
+    finally:
+        server.stop()
+    document = json.loads(state.read_text())
+    assert list(document["tables"]["load_balancers"]) == [lb.load_balancer_id]
+    assert journal.read_text() == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == [state.name, journal.name]
+    assert state.stat().st_mode & 0o077 == 0  # private keys may be inside
+
+
+def test_a_torn_last_journal_line_is_dropped(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    server = EmulatorServer(state_path=state).start()
+    client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
+    call(client, "CreateLoadBalancer", region_id=REGION, load_balancer_name="kept")
+    journal_text = (tmp_path / "state.json.journal").read_text()
+    server.stop()
+
+    # As if killed while writing a second, never answered, line.
+    (tmp_path / "state.json").unlink()
+    (tmp_path / "state.json.journal").write_text(journal_text + '{"seq": 2, "act')
+    again = EmulatorServer(state_path=state).start()
+    try:
+        assert lb_names(again.endpoint) == ["kept"]
+    finally:
+        again.stop()
+
+
+def test_the_journal_is_compacted_every_so_many_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("slbsync.emulator.state.store.COMPACT_EVERY", 3)
     state = tmp_path / "state.json"
     server = EmulatorServer(state_path=state).start()
     try:
         client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
-        call(client, "CreateLoadBalancer", region_id=REGION)
+        for n in range(4):
+            call(
+                client,
+                "CreateLoadBalancer",
+                region_id=REGION,
+                load_balancer_name=f"lb{n}",
+            )
         document = json.loads(state.read_text())
-        assert len(document["tables"]["load_balancers"]) == 1
-        assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+        assert document["sequence"] == 3
+        assert len(document["tables"]["load_balancers"]) == 3
+        assert len((tmp_path / "state.json.journal").read_text().splitlines()) == 1
     finally:
         server.stop()
 

@@ -5,9 +5,9 @@ per resource kind under ``state/``). ``Store.table(name, RecordType)`` gives
 a table; records loaded from a file are turned into their type the first
 time their table is asked for.
 
-Persistence writes the whole store to a temporary file, fsyncs it and
-renames it over the state file before a write is acknowledged, so a killed
-emulator loses nothing it answered.
+With a state file, every write is journalled and fsynced before it is
+answered, and the whole store is snapshotted now and then (``journal.py``),
+so a killed emulator loses nothing it answered.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any, TypeVar
 
+from slbsync.emulator.state.journal import COMPACT_EVERY, Journal, StateFileError
+
+__all__ = ["StateFileError", "Store"]
+
 T = TypeVar("T")
-
-
-class StateFileError(ValueError):
-    """The state file exists but is not a state this emulator wrote."""
 
 
 class Store:
@@ -32,12 +31,10 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.lock = threading.RLock()
-        # Persistence: snapshots are numbered; the file holds _saved_version.
-        self._save_lock = threading.Lock()
-        self._version = 0
-        self._saved_version = 0
-        self._latest: tuple[int, str] = (0, "")
         self.path = Path(path) if path else None
+        self.journal = Journal(self.path) if self.path else None
+        # Writes journalled after the last snapshot, for the server to replay.
+        self.pending_journal: list[dict[str, Any]] = []
         self._tables: dict[str, dict[str, Any]] = {}
         self._types: dict[str, type] = {}
         self._raw: dict[str, dict[str, dict[str, Any]]] = {}
@@ -48,8 +45,8 @@ class Store:
         # Load balancers per region (the cloud's default quota is 60,
         # raised on request; ``--load-balancer-quota`` does the same here).
         self.load_balancer_quota = 60
-        if self.path and self.path.exists():
-            self._load()
+        if self.journal is not None:
+            self._load(self.journal)
 
     def table(self, name: str, record_type: type[T]) -> dict[str, T]:
         """The table ``name``; its records are ``record_type`` instances."""
@@ -101,7 +98,7 @@ class Store:
                 tables.setdefault(name, raw)
             return {"tables": tables, "counters": dict(self.counters)}
 
-    def _serialise(self) -> str:
+    def _serialise(self, sequence: int) -> str:
         """The store as JSON; call with the lock held.
 
         Records are serialised from their ``__dict__`` without the deep copy
@@ -113,48 +110,42 @@ class Store:
         }
         for name, raw in self._raw.items():
             tables.setdefault(name, raw)
-        return json.dumps({"tables": tables, "counters": self.counters})
+        document = {"tables": tables, "counters": self.counters, "sequence": sequence}
+        return json.dumps(document)
 
     def save(self) -> None:
-        """Persist the state as it is now; return once it is on disk.
-
-        The state is serialised under the lock, and written outside it when
-        the caller does not hold the lock: concurrent writers then share one
-        fsync (group commit), since a write covers every snapshot before it.
-        """
-        if self.path is None:
+        """Snapshot the whole store to the state file, if there is one."""
+        if self.journal is None:
             return
         with self.lock:
-            self._version += 1
-            self._latest = (self._version, self._serialise())
-            version = self._version
-        self._write_through(version)
+            sequence = self.journal.sequence
+            self.journal.write_snapshot(self._serialise(sequence), sequence)
 
-    def _write_through(self, version: int) -> None:
-        assert self.path is not None
-        with self._save_lock:
-            if self._saved_version >= version:
-                return  # another writer already put this change on disk
-            latest_version, document = self._latest
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(document)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-            self._saved_version = latest_version
+    def record_write(self, entry: dict[str, Any]) -> int:
+        """Journal a write just made; call with the lock held. 0: no state file."""
+        if self.journal is None:
+            return 0
+        return self.journal.append(entry)
 
-    def _load(self) -> None:
-        assert self.path is not None
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(document, dict):
-                raise ValueError("the top level is not an object")
-        except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise StateFileError(
-                f"state file {self.path} cannot be read ({err}); "
-                "move it away to start with an empty emulator"
-            ) from err
-        self._raw = document.get("tables", {})
-        self.counters = document.get("counters", {})
+    def commit(self, sequence: int) -> None:
+        """Return once write ``sequence`` is on disk; call without the lock."""
+        if self.journal is None or sequence == 0:
+            return
+        self.journal.flush(sequence)
+        if self.journal.entries_since_snapshot >= COMPACT_EVERY:
+            self.save()
+
+    def close(self) -> None:
+        """Fold the journal into the snapshot and close the files."""
+        if self.journal is None:
+            return
+        with self.lock:
+            if self.journal.entries_since_snapshot:
+                self.save()
+            self.journal.close()
+
+    def _load(self, journal: Journal) -> None:
+        snapshot, self.pending_journal = journal.load()
+        if snapshot is not None:
+            self._raw = snapshot.get("tables", {})
+            self.counters = snapshot.get("counters", {})
