@@ -188,17 +188,17 @@ def test_lost_server_add_is_settled_by_reading(
 
 
 def test_timed_out_call_is_in_doubt(
-    cloud_credentials: EmulatorHandle,
+    target: AlibabaSlbTarget, cloud_credentials: EmulatorHandle
 ) -> None:
-    target = AlibabaSlbTarget(target_spec(cloud_credentials, read_timeout_ms=300))
+    hasty = AlibabaSlbTarget(target_spec(cloud_credentials, read_timeout_ms=300))
     _, changes = plan(target, spec_of(chat()))
-    cloud_credentials.set_faults(timeout_rate=1.0, timeout_ms=800)
+    cloud_credentials.set_faults(timeout_rate=1.0, timeout_ms=1000)
 
     with pytest.raises(SlbApiError) as caught:
-        target.apply_change(changes[0])
+        hasty.apply_change(changes[0])
 
     cloud_credentials.set_faults()
-    assert target.is_outcome_unknown(caught.value)
+    assert hasty.is_outcome_unknown(caught.value)
     assert "slbsync reads the live state" in str(caught.value)
     assert not target.has_taken_effect(changes[0])  # held and dropped unapplied
 
