@@ -66,8 +66,9 @@ HINTS = {
     ),
     "TooManyBackendServers": "at most 20 servers fit in one call",
     "IdempotentParameterMismatch": (
-        "a load balancer of this name was created earlier with other settings "
-        "under the same client token; change the spec back or delete it by hand"
+        "SLB remembers this name's client token from an earlier load balancer "
+        "created with other settings; give the load balancer another name in "
+        "the spec, or wait until the cloud forgets the token"
     ),
     "DeleteProtection": (
         "delete protection is on; set deletion_protection: false in the spec, "
