@@ -39,6 +39,7 @@ from slbsync.spec.model import (
     ServerGroup,
     ServerType,
     Spec,
+    Tags,
 )
 from slbsync.targets.alibaba_slb.client import SlbClient
 from slbsync.targets.alibaba_slb.names import (
@@ -317,7 +318,7 @@ class LiveReader:
                 target=self.target,
                 entries=_in_desired_order(entries, wanted.get(name)),
                 address_ip_version=str(item.get("AddressIPVersion") or "ipv4"),
-                tags=sorted_tags(tags_of(item)),
+                tags=_tags_like(sorted_tags(tags_of(item)), wanted.get(name)),
             )
             live.append(LiveAcl(acl, item["AclId"], owned))
         return live
@@ -684,6 +685,14 @@ def _in_desired_order(
         return tuple(sorted(entries, key=lambda e: e.cidr))
     rank = {entry.cidr: index for index, entry in enumerate(desired.entries)}
     return tuple(sorted(entries, key=lambda e: (rank.get(e.cidr, len(rank)), e.cidr)))
+
+
+def _tags_like(tags: Tags, desired: Acl | None) -> Tags:
+    """The spec's own order when the sets match: ACLs are compared as the
+    spec wrote them (the target's ``normalise`` sees load balancers only)."""
+    if desired is not None and set(desired.tags) == set(tags):
+        return desired.tags
+    return tags
 
 
 def _best_version(
