@@ -13,6 +13,7 @@ TARGET_CLASSES = {
     "alibaba-slb": "slbsync.targets.alibaba_slb.target:AlibabaSlbTarget",
     "nginx": "slbsync.targets.nginx.target:NginxTarget",
     "haproxy": "slbsync.targets.haproxy.target:HaproxyTarget",
+    "aws-elbv2": "slbsync.targets.aws_elbv2.target:AwsElbv2Target",
 }
 
 
