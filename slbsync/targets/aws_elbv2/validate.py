@@ -102,6 +102,10 @@ def problems_in(spec: Spec, target: str) -> list[str]:
     return found
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind == APPLICATION else f"a {kind}"
+
+
 def _at(location: Location | None, path: str, message: str) -> str:
     where = f"{location} " if location else ""
     return f"{where}{path}: {message}"
@@ -121,7 +125,7 @@ def _load_balancer(lb: LoadBalancer) -> Iterator[str]:
         yield _at(
             lb.location,
             f"{base}.subnets",
-            f"a {kind} load balancer needs subnets (their ids, subnet-...)",
+            f"{_a(kind)} load balancer needs subnets (their ids, subnet-...)",
         )
     for name, unset in FOREIGN_LB_FIELDS.items():
         if getattr(lb, name) != unset:
@@ -220,7 +224,7 @@ def _listener(listener: Listener, kind: str, path: str) -> Iterator[str]:
         yield _at(
             spot,
             f"{path}.protocol",
-            f"a {kind} load balancer takes {names} listeners, not "
+            f"{_a(kind)} load balancer takes {names} listeners, not "
             f"{listener.protocol}; set type or split the load balancer",
         )
     yield from _scheduler(listener, kind, f"{path}.scheduler")
@@ -251,7 +255,8 @@ def _listener(listener: Listener, kind: str, path: str) -> Iterator[str]:
         yield _at(spot, f"{path}.server_group", "a listener needs a server group")
     if kind == NETWORK and listener.sticky_session is not None:
         yield _at(spot, f"{path}.sticky_session", "only application load balancers")
-    yield from _health_check(listener.health_check, f"{path}.health_check", spot)
+    if listener.server_group is not None:  # a redirect checks nothing
+        yield from _health_check(listener.health_check, f"{path}.health_check", spot)
 
 
 def _scheduler(listener: Listener, kind: str, path: str) -> Iterator[str]:
@@ -292,7 +297,8 @@ def _health_check(
             yield _at(
                 location,
                 f"{path}.{key}",
-                f"{value} is outside aws-elbv2's range {low} to {high}",
+                f"{value} is outside aws-elbv2's range {low} to {high}; set it "
+                "within (the spec's defaults are Alibaba's)",
             )
     if check.timeout >= check.interval:
         yield _at(
