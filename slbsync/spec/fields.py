@@ -99,9 +99,13 @@ NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "tch": ("tcp", "udp"),
     "qch": ("udp",),
 }
-# Target types that take a certificate by its cloud reference (an ARN) instead
+# Target types that take a certificate by its cloud reference (an ARN; on SLB
+# ``id:`` and the id of an uploaded certificate, as import writes it) instead
 # of the name of a certificate under certificates.
-NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {"aws-elbv2": "arn:"}
+NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {
+    "aws-elbv2": "arn:",
+    "alibaba-slb": "id:",
+}
 ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
     sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )

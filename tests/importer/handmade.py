@@ -4,6 +4,7 @@ scripts build them, for import tests."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from alibabacloud_slb20140515 import models as m
@@ -112,13 +113,21 @@ def add_servers(client: Any, group: str, servers: list[tuple[str, int, int]]) ->
     )
 
 
-def rule(client: Any, lb: str, port: int, name: str, group: str, **match: str) -> None:
+def rule(
+    client: Any,
+    lb: str,
+    port: int,
+    name: str,
+    group: str,
+    protocol: str = "http",
+    **match: str,
+) -> None:
     client.create_rules(
         m.CreateRulesRequest(
             region_id=REGION,
             load_balancer_id=lb,
             listener_port=port,
-            listener_protocol="http",
+            listener_protocol=protocol,
             rule_list=json.dumps(
                 [
                     {
@@ -139,3 +148,19 @@ def servers_json(servers: list[tuple[str, int, int]]) -> str:
             for sid, port, weight in servers
         ]
     )
+
+
+def upload_certificate(client: Any, directory: Path, name: str) -> str:
+    """A server certificate uploaded by hand; its id."""
+    from tests.targets.alibaba_slb.certs import write_certificate
+
+    cert = write_certificate(directory, name, f"{name}.example.com")
+    body = client.upload_server_certificate(
+        m.UploadServerCertificateRequest(
+            region_id=REGION,
+            server_certificate_name=name,
+            server_certificate=Path(cert.certificate_file).read_text(),
+            private_key=Path(str(cert.private_key_file)).read_text(),
+        )
+    ).body
+    return str(body.server_certificate_id)

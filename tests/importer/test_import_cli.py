@@ -17,6 +17,7 @@ from tests.importer.handmade import (
     create_lb,
     listener,
     rule,
+    upload_certificate,
 )
 
 
@@ -188,3 +189,40 @@ def test_stopped_listener_is_refused_with_a_way_out(
     assert "start or delete them, or leave those load balancers out" in str(
         result.exception
     )
+
+
+def test_https_listener_refers_to_its_certificate_by_id(
+    cloud: EmulatorHandle, slb_client: Any, tmp_path: Path
+) -> None:
+    lb = create_lb(slb_client, "secure")
+    group = create_group(slb_client, lb, "web", [("i-web1", 80, 100)])
+    cert = upload_certificate(slb_client, tmp_path, "chat-cert")
+    listener(
+        slb_client,
+        "https",
+        lb,
+        443,
+        group,
+        server_certificate_id=cert,
+        health_check="off",
+        sticky_session="off",
+    )
+    out = tmp_path / "secure.yaml"
+
+    result = _import(cloud, out, "--adopt")
+
+    assert result.exit_code == 0, result.output
+    document = yaml.safe_load(out.read_text())
+    (https,) = document["load_balancers"]["secure"]["listeners"]
+    assert https["certificate"] == f"id:{cert}"
+    assert "certificates" not in document
+    plan = invoke("plan", str(out), "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+    # Another upload by id: the plan points the listener at it.
+    other = upload_certificate(slb_client, tmp_path, "chat-cert-2")
+    out.write_text(out.read_text().replace(cert, other))
+    applied = invoke("apply", str(out), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "SetLoadBalancerHTTPSListenerAttribute" in applied.output
+    assert invoke("plan", str(out), "--detailed-exitcode").exit_code == 0

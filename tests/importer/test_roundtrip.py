@@ -8,6 +8,7 @@ them with --adopt, and plans the written file with a fresh target.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,12 +28,14 @@ from tests.importer.handmade import (
     create_lb,
     listener,
     rule,
+    upload_certificate,
 )
 
 SCHEDULERS = {
     "tcp": ["wrr", "rr", "wlc", "sch", "tch"],
     "udp": ["wrr", "rr", "wlc", "sch", "tch", "qch"],
     "http": ["wrr", "rr", "wlc"],
+    "https": ["wrr", "rr", "wlc"],
 }
 on_off = st.sampled_from(["on", "off"])
 
@@ -107,7 +110,22 @@ def http_knobs(draw: Any) -> dict[str, Any]:
     return knobs
 
 
-KNOBS = {"tcp": tcp_knobs, "udp": udp_knobs, "http": http_knobs}
+@st.composite
+def https_knobs(draw: Any) -> dict[str, Any]:
+    knobs = draw(http_knobs())
+    knobs["enable_http_2"] = draw(on_off)
+    knobs["tlscipher_policy"] = draw(
+        st.sampled_from(["tls_cipher_policy_1_0", "tls_cipher_policy_1_2"])
+    )
+    return knobs
+
+
+KNOBS = {
+    "tcp": tcp_knobs,
+    "udp": udp_knobs,
+    "http": http_knobs,
+    "https": https_knobs,
+}
 
 
 @st.composite
@@ -116,7 +134,7 @@ def load_balancer(draw: Any) -> dict[str, Any]:
     ports = sorted(draw(st.sets(st.sampled_from([80, 443, 8080, 9000]), max_size=3)))
     listeners = []
     for port in ports:
-        protocol = draw(st.sampled_from(["tcp", "udp", "http"]))
+        protocol = draw(st.sampled_from(["tcp", "udp", "http", "https"]))
         listeners.append(
             {
                 "protocol": protocol,
@@ -126,7 +144,7 @@ def load_balancer(draw: Any) -> dict[str, Any]:
                 "knobs": draw(KNOBS[protocol]()),
                 "acl": protocol != "udp" and draw(st.booleans()),
                 "acl_type": draw(st.sampled_from(["white", "black"])),
-                "rule": protocol == "http" and draw(st.booleans()),
+                "rule": protocol in ("http", "https") and draw(st.booleans()),
                 "description": draw(st.sampled_from([None, "chat-traffic", "ops"])),
             }
         )
@@ -156,8 +174,11 @@ acl_entries = st.lists(
 )
 
 
-def _build(client: Any, fleet: dict[str, Any], entries: list[tuple[str, str]]) -> None:
+def _build(
+    client: Any, fleet: dict[str, Any], entries: list[tuple[str, str]], folder: Path
+) -> None:
     acl = create_acl(client, "office", entries)
+    certificate = upload_certificate(client, folder, "chat-cert")
     for name, lb in fleet.items():
         lb_id = create_lb(
             client,
@@ -183,6 +204,8 @@ def _build(client: Any, fleet: dict[str, Any], entries: list[tuple[str, str]]) -
         }
         for item in lb["listeners"]:
             extra = dict(item["knobs"])
+            if item["protocol"] == "https":
+                extra["server_certificate_id"] = certificate
             if item["description"]:
                 extra["description"] = item["description"]
             if item["acl"]:
@@ -198,6 +221,7 @@ def _build(client: Any, fleet: dict[str, Any], entries: list[tuple[str, str]]) -
                     item["port"],
                     "api",
                     groups[item["group"]],
+                    item["protocol"],
                     url="/api",
                 )
 
@@ -222,8 +246,8 @@ def test_imported_spec_plans_clean_for_any_handmade_state(
     entries: list[tuple[str, str]],
 ) -> None:
     cloud.reset()
-    _build(make_slb_client(cloud), fleet, entries)
     folder = tmp_path_factory.mktemp("import")
+    _build(make_slb_client(cloud), fleet, entries, folder)
     target = TargetSpec(
         name="cloud",
         type="alibaba-slb",

@@ -25,7 +25,6 @@ from typing import Any
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
     Acl,
-    Certificate,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -33,7 +32,7 @@ from slbsync.spec.model import (
     Spec,
     XForwardedFor,
 )
-from slbsync.targets.alibaba_slb.names import owner_tag, tags_of
+from slbsync.targets.alibaba_slb.names import CERTIFICATE_ID_PREFIX, owner_tag, tags_of
 from slbsync.targets.alibaba_slb.read import LiveReader, _chunks
 from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
 from slbsync.targets.base import LiveLoadBalancer, LiveState
@@ -131,30 +130,27 @@ def read_for_import(
 
     ``spec`` holds the target; the load balancers are added here.
     """
-    # Asking for an ACL and certificates that match nothing makes the reader
-    # list them all, so listeners name their ACL and certificates by name.
+    # Asking for an ACL that matches nothing makes the reader list them all,
+    # so listeners name their ACL by name. Certificates are not listed, so
+    # listeners hold their ids: a spec refers to them as id:<id>.
     first = target.read_live_state(
         replace(
             spec,
             load_balancers=tuple(_probe(lb.name, target) for lb in found),
             acls=(Acl(name=_NOTHING, target=target.name),),
-            certificates=tuple(
-                Certificate(name=_NOTHING, target=target.name, kind=kind)
-                for kind in ("server", "ca")
-            ),
         )
     )
-    bare = [replace(lb.spec, adopt=True) for lb in first.load_balancers]
+    bare = [
+        _certificates_by_id(replace(lb.spec, adopt=True)) for lb in first.load_balancers
+    ]
     acl_names = sorted(
         {li.acl.acl for lb in bare for li in lb.listeners if li.acl is not None}
     )
-    certificates = _certificate_references(bare, target.name)
     second = target.read_live_state(
         replace(
             spec,
             load_balancers=tuple(bare),
             acls=tuple(Acl(name=name, target=target.name) for name in acl_names),
-            certificates=certificates,
         )
     )
     owned = {lb.name: lb.owned for lb in found}
@@ -193,31 +189,30 @@ def _probe(name: str, target: AlibabaSlbTarget) -> LoadBalancer:
     )
 
 
-def _certificate_references(
-    lbs: Sequence[LoadBalancer], target: str
-) -> tuple[Certificate, ...]:
-    # TODO(import): certificates cannot be downloaded with their keys, so an
-    # HTTPS listener's certificate is not written as a spec certificate; the
-    # spec model has no way yet to refer to an existing upload by id. Until
-    # it has, import refuses HTTPS listeners (see ``check_importable``).
-    return ()
+def _certificates_by_id(lb: LoadBalancer) -> LoadBalancer:
+    """HTTPS listeners pointing at their certificates as ``id:<id>``.
+
+    A certificate cannot be downloaded with its private key, so the spec
+    refers to the upload that exists rather than to PEM files.
+    """
+    listeners = []
+    for listener in lb.listeners:
+        if listener.protocol == Protocol.HTTPS:
+            listener = replace(
+                listener,
+                certificate=_by_id(listener.certificate),
+                ca_certificate=_by_id(listener.ca_certificate),
+            )
+        listeners.append(listener)
+    return replace(lb, listeners=tuple(listeners))
+
+
+def _by_id(live_id: str | None) -> str | None:
+    return f"{CERTIFICATE_ID_PREFIX}{live_id}" if live_id else None
 
 
 def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
-    """Refuse what a spec cannot say yet, naming each listener and the way out."""
-    https = [
-        f"{lb.spec.name} {li.label}"
-        for lb in lbs
-        for li in lb.spec.listeners
-        if li.protocol == Protocol.HTTPS
-    ]
-    if https:
-        raise TargetError(
-            "cannot import HTTPS listeners yet: their certificates cannot be "
-            "downloaded with their keys, and a spec cannot refer to an uploaded "
-            f"certificate by id ({', '.join(https)}); leave those load balancers "
-            "out (--name, --id), or write their certificates by hand"
-        )
+    """Refuse what a spec cannot say, naming each listener and the way out."""
     stopped = [
         f"{lb.spec.name} {li.label}"
         for lb in lbs

@@ -40,6 +40,22 @@ def certificate_spec_name(upload_name: str) -> str:
     return match["name"] if match else upload_name
 
 
+CERTIFICATE_ID_PREFIX = "id:"
+"""A listener's ``certificate: id:<certificate id>`` names an upload by id.
+
+Certificates cannot be downloaded with their keys, so a listener can point
+at one uploaded by other means (the console, another tool) by its id; the
+spec then has no entry under ``certificates`` for it.
+"""
+
+
+def certificate_id(reference: str | None) -> str | None:
+    """The upload id in ``id:<id>``; None for the name of a spec certificate."""
+    if reference and reference.startswith(CERTIFICATE_ID_PREFIX):
+        return reference[len(CERTIFICATE_ID_PREFIX) :]
+    return None
+
+
 def listener_id(lb_id: str, protocol: str, port: int) -> str:
     """How slbsync names a listener (it has no id of its own)."""
     return f"{lb_id}/{protocol}/{port}"

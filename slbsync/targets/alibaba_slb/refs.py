@@ -15,7 +15,7 @@ from typing import Any
 from slbsync.diff.changes import ResourceKind
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Certificate
-from slbsync.targets.alibaba_slb.names import certificate_upload_name
+from slbsync.targets.alibaba_slb.names import certificate_id, certificate_upload_name
 from slbsync.targets.base import LiveState
 
 REF = "$ref"
@@ -72,6 +72,9 @@ class PlanRefs:
 
     def certificate(self, kind: str, name: str) -> Any:
         """``kind`` is ``certificate`` or ``ca_certificate``."""
+        upload_id = certificate_id(name)
+        if upload_id:
+            return upload_id
         wanted = self.new_certificates.get(name)
         if wanted is not None:
             return ref(kind, certificate_upload_name(name, wanted.fingerprint))

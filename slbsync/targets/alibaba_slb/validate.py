@@ -21,6 +21,7 @@ from slbsync.spec.model import (
     ServerType,
     Spec,
 )
+from slbsync.targets.alibaba_slb.names import certificate_id
 from slbsync.targets.alibaba_slb.normalise import (
     HEALTH_CHECK_TYPES,
     SCHEDULERS_BY_PROTOCOL,
@@ -276,6 +277,8 @@ def _https(
         )
     for field_name, kind in (("certificate", "server"), ("ca_certificate", "ca")):
         name = getattr(listener, field_name)
+        if certificate_id(name):
+            continue  # an upload by id (id:...): the cloud checks it exists
         if name and (name not in certs or certs[name].kind != kind):
             yield _at(
                 where,
