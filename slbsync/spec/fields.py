@@ -573,7 +573,8 @@ LISTENER = Shape(
             "certificate",
             Kind.TEXT,
             "Name of a server certificate under certificates; on aws-elbv2 "
-            "targets the certificate's ARN.",
+            "targets the certificate's ARN; on alibaba-slb targets also "
+            "id:<certificate id> for a certificate uploaded by other means.",
             protocols=(HTTPS,),
         ),
         Field(
