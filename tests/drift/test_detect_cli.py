@@ -155,3 +155,21 @@ def test_bad_interval_is_a_clear_error(chat: Path) -> None:
 
     assert result.exit_code == 1
     assert "interval; write it like 5m, 1h, 90s or 500ms" in str(result.exception)
+
+
+def test_a_throttling_cloud_is_read_again_and_counted(
+    chat: Path, emulator: EmulatorHandle, slb_client: Any, tmp_path: Path
+) -> None:
+    set_tcp_listener(slb_client, lb_id(slb_client, "chat"), 443, scheduler="wlc")
+    emulator.set_faults(throttle_rate=0.1, seed=11)
+    textfile = tmp_path / "metrics" / "slbsync.prom"
+
+    result = invoke("drift", str(chat), "--metrics-textfile", str(textfile))
+
+    emulator.set_faults(throttle_rate=0.0)
+    assert result.exit_code == 2, result.output
+    assert "chat listener tcp/443: modified" in result.output
+    metrics = textfile.read_text()
+    assert 'result="Throttling.User"' in metrics
+    assert 'slbsync_drift_runs_total{result="drift"} 1.0' in metrics
+    assert emulator.access_key_secret not in result.output

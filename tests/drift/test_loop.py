@@ -153,7 +153,8 @@ def test_loop_alerts_survives_faults_serves_metrics_and_stops(
     statuses = [json.loads(body)["status"] for _, _, body in receiver.requests]
     assert statuses == ["drift", "resolved"]
     assert "slbsync_drift_last_success_timestamp_seconds" in textfile.read_text()
-    assert "loop-test-secret" not in "\n".join(drift.seen)
+    for secret in ("loop-test-secret", emulator.access_key_secret):
+        assert secret not in "\n".join(drift.seen)
 
 
 def test_sigterm_lets_the_run_in_progress_finish(
