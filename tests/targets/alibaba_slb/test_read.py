@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alibabacloud_slb20140515.client import Client
 
 from slbsync.diff.compare import compare
@@ -102,3 +105,26 @@ def test_duplicate_group_is_read_apart_and_pruned(
     assert names == ["g0", f"g0 ({extra})"]
     assert [(c.action, c.live_id) for c in changes] == [("DeleteVServerGroup", extra)]
     converge(target, spec, prune=True)
+
+
+def test_local_endpoint_runs_the_embedded_emulator_without_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slbsync.spec.model import LoadBalancer, TargetSpec
+    from tests.targets.alibaba_slb.conftest import converge
+
+    monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", raising=False)
+    spec = TargetSpec(
+        name="cloud",
+        type="alibaba-slb",
+        region="cn-hangzhou",
+        endpoint="local",
+        options=(("state_dir", str(tmp_path)),),
+    )
+    target = AlibabaSlbTarget(spec)
+
+    converge(target, spec_of(LoadBalancer(name="offline", target="cloud")))
+
+    assert (tmp_path / "emulator.lock").exists()  # the state lives under state_dir
+    assert target.describe()["endpoint"] == "local"
