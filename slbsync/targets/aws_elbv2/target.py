@@ -114,6 +114,12 @@ class AwsElbv2Target(Target):
             for item in response.get("TargetHealthDescriptions", [])
         }
 
+    def membership_probe(self, lb: str, group: str) -> Any:
+        """Health and drain state for register and deregister (``probe.py``)."""
+        from slbsync.targets.aws_elbv2.probe import ElbProbe
+
+        return ElbProbe(self, lb, group)
+
     def describe(self) -> dict[str, Any]:
         return {
             "target": self.name,
