@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 DEFAULT_LOCK_DIR = Path(".slbsync") / "locks"
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_WAIT_SECONDS = 600.0
+# How often a waiting run tries a file lock again. filelock's own 50 ms made
+# 150 registrations waiting in a burst spend several cores on polling alone;
+# with many waiters one of them still retries within a few ms of a release.
+FILE_POLL_SECONDS = 0.25
 
 
 def _safe_name(text: str) -> str:
@@ -88,7 +92,7 @@ class FileLoadBalancerLock(LoadBalancerLock):
 
     def acquire(self, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
         try:
-            self._lock.acquire(timeout=wait_seconds)
+            self._lock.acquire(timeout=wait_seconds, poll_interval=FILE_POLL_SECONDS)
         except filelock.Timeout:
             raise LockError(
                 f"lock {self.label}: another run still holds {self.path} after "

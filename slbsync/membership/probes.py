@@ -31,6 +31,7 @@ class Probe:
     """The default: a target that reports neither health nor sessions."""
 
     waits_for_sessions = False
+    reports_health = False
 
     def __init__(self, target: Target, lb_name: str, group_name: str) -> None:
         self.target = target
@@ -55,6 +56,8 @@ class Probe:
 
 
 class SlbProbe(Probe):
+    reports_health = True
+
     def health(self, view: GroupView) -> Health:
         from slbsync.targets.alibaba_slb.health import health_by_server
 
@@ -71,6 +74,7 @@ class SlbProbe(Probe):
 
 class HaproxyProbe(Probe):
     waits_for_sessions = True
+    reports_health = True
 
     def _backend(self) -> str:
         from slbsync.targets.haproxy.mapping import backend_name

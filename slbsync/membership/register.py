@@ -136,14 +136,13 @@ class Membership:
         deadline = self.clock() + timeout
         while True:
             view = self._read()
+            assumed = self._health_not_checked(view)
+            if assumed:
+                outcome.note(f"healthy: assumed, {assumed}")
+                return
             verdict = self.probe.health(view).get(server.key)
             if verdict is True:
                 outcome.note("healthy")
-                return
-            if verdict is None and not self._reports_health(view):
-                outcome.note(
-                    f"healthy: assumed, target {self.target.name} reports no health"
-                )
                 return
             if self.clock() >= deadline:
                 state = "unhealthy" if verdict is False else "not yet checked"
@@ -152,8 +151,15 @@ class Membership:
                 )
             self.sleep(HEALTH_POLL_SECONDS)
 
-    def _reports_health(self, view: GroupView) -> bool:
-        return type(self.probe) is not Probe
+    def _health_not_checked(self, view: GroupView) -> str:
+        """Why no health verdict will ever come, or "" when one will."""
+        if not self.probe.reports_health:
+            return f"target {self.target.name} reports no health"
+        if view.listeners and not any(
+            item.health_check.enabled for item in view.listeners
+        ):
+            return "no listener of the group checks health"
+        return ""
 
     # -- deregister -----------------------------------------------------------
 
