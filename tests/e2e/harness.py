@@ -226,3 +226,20 @@ def _sdk(emulator: EmulatorProcess) -> Any:
             protocol="http",
         )
     )
+
+
+def cli_in_process(args: Sequence[str]) -> Any:
+    """Run the CLI in this process (typer's runner): no cold start per run."""
+    from typer.testing import CliRunner
+
+    from slbsync.cli.app import app
+
+    env = {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+        "HTTP_PROXY": None,
+        "HTTPS_PROXY": None,
+        "http_proxy": None,
+        "https_proxy": None,
+    }
+    return CliRunner(env=env).invoke(app, list(args))

@@ -1,11 +1,13 @@
 """The CLI as users run it, against `slbsync emulator serve` in its own process."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.e2e.harness import (
     ACCESS_KEY_SECRET,
+    cli_in_process,
     load_balancers_named,
     run_cli,
     small_load_balancer,
@@ -54,38 +56,40 @@ def test_apply_converges_under_faults_without_duplicates(emulator, spec_dir):
     # one, so a plan reading ~15 calls under 30% throttling rarely gets a
     # clean read (0.7**15); the check plan runs without faults until it does.
     emulator.set_faults()
-    plan = run_cli(["plan", str(spec), "--detailed-exitcode"])
-    assert plan.returncode == 0, plan.stdout + plan.stderr
+    plan = cli_in_process(["plan", str(spec), "--detailed-exitcode"])
+    assert plan.exit_code == 0, plan.output
     assert load_balancers_named(emulator) == {name: 1 for name in lbs}
 
 
 def test_saved_plan_refused_after_a_change(emulator, spec_dir, tmp_path):
     spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
-    assert run_cli(["apply", str(spec), "--auto-approve"]).returncode == 0
+    assert cli_in_process(["apply", str(spec), "--auto-approve"]).exit_code == 0
     bigger = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer(4)})
     saved = tmp_path / "plan.json"
-    assert run_cli(["plan", str(bigger), "--out", str(saved)]).returncode == 0
+    assert cli_in_process(["plan", str(bigger), "--out", str(saved)]).exit_code == 0
 
     # Someone else changes the group before the saved plan is applied.
     other = write_spec(
         tmp_path / "other", emulator.url, {"chat": small_load_balancer(5)}
     )
-    assert run_cli(["apply", str(other), "--auto-approve"]).returncode == 0
-    refused = run_cli(["apply", "--plan", str(saved)])
+    assert cli_in_process(["apply", str(other), "--auto-approve"]).exit_code == 0
+    refused = cli_in_process(["apply", "--plan", str(saved)])
 
-    assert refused.returncode == 1
-    assert "the live state changed since this plan was made" in refused.stderr
+    assert refused.exit_code == 1
+    assert "the live state changed since this plan was made" in str(refused.exception)
 
 
 def test_saved_plan_applies_exactly(emulator, spec_dir, tmp_path):
     spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
     saved = tmp_path / "plan.json"
-    assert run_cli(["plan", str(spec), "--out", str(saved)]).returncode == 0
+    assert cli_in_process(["plan", str(spec), "--out", str(saved)]).exit_code == 0
 
-    applied = run_cli(["apply", "--plan", str(saved)])
+    applied = cli_in_process(["apply", "--plan", str(saved)])
 
-    assert applied.returncode == 0, applied.stderr
-    assert run_cli(["plan", str(spec), "--detailed-exitcode"]).returncode == 0
+    assert applied.exit_code == 0, applied.output
+    assert "Applied 4 of 4 changes." in applied.output
+    again = cli_in_process(["plan", str(spec), "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
 
 
 def test_apply_without_terminal_refuses_and_changes_nothing(emulator, spec_dir):
@@ -102,11 +106,14 @@ def test_no_secret_in_any_output_even_with_debug(emulator, spec_dir):
     spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
     emulator.set_faults(error_rate=0.3, seed=3)
 
-    runs = [
-        run_cli(["--debug", "apply", str(spec), "--auto-approve"]),
-        run_cli(["--debug", "plan", str(spec), "--format", "json"]),
-        run_cli(["--debug", "plan", str(spec), "--format", "markdown"]),
+    # Three runs at once: they only share the emulator.
+    commands = [
+        ["--debug", "apply", str(spec), "--auto-approve"],
+        ["--debug", "plan", str(spec), "--format", "json"],
+        ["--debug", "plan", str(spec), "--format", "markdown"],
     ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(run_cli, commands))
 
     for run in runs:
         assert "DEBUG" in run.stderr
