@@ -111,9 +111,15 @@ def is_throttling_code(code: str) -> bool:
 
 
 def is_transient_code(code: str, status: int | None) -> bool:
-    """Throttling, busy or configuring codes, and any 5xx."""
+    """Throttling, busy or configuring codes, and any 5xx but 501.
+
+    501 Not Implemented says the server will never do this (the emulator
+    answers it for what it does not emulate), so a retry cannot help.
+    """
     if is_throttling_code(code) or code in BUSY_CODES:
         return True
+    if status == 501:
+        return False
     return status is not None and (status >= 500 or status == 449)
 
 

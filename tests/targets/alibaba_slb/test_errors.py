@@ -106,6 +106,8 @@ def test_server_errors_are_transient(
         ("InternalError", 500, True),
         ("InvalidParameter", 400, False),
         ("RspoolVipExist", 400, False),
+        # What the emulator does not emulate will never succeed on a retry.
+        ("NotEmulated", 501, False),
     ],
 )
 def test_documented_busy_codes_are_transient(
