@@ -3,6 +3,9 @@ a spec that plans clean out."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +229,50 @@ def test_https_listener_refers_to_its_certificate_by_id(
     assert applied.exit_code == 0, applied.output
     assert "SetLoadBalancerHTTPSListenerAttribute" in applied.output
     assert invoke("plan", str(out), "--detailed-exitcode").exit_code == 0
+
+
+def test_offline_round_trip_with_the_embedded_emulator(tmp_path: Path) -> None:
+    """apply then import against endpoint: local, as in the quick start."""
+    spec = tmp_path / "chat.yaml"
+    spec.write_text(
+        "targets:\n"
+        "  cloud: {type: alibaba-slb, region: cn-hangzhou, endpoint: local}\n"
+        "load_balancers:\n"
+        "  chat:\n"
+        "    target: cloud\n"
+        "    server_groups:\n"
+        "      ws:\n"
+        "        servers:\n"
+        "          - {id: i-node1, port: 8080, weight: 40}\n"
+        "    listeners:\n"
+        "      - {protocol: tcp, port: 443, server_group: ws,"
+        " scheduler: least_connections}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slbsync", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert run("apply", str(spec), "--auto-approve").returncode == 0
+    imported = run(
+        "import", "--region", "cn-hangzhou", "--endpoint", "local", "-o", "back.yaml"
+    )
+
+    assert imported.returncode == 0, imported.stderr
+    document = yaml.safe_load((tmp_path / "back.yaml").read_text())
+    assert document["load_balancers"]["chat"]["listeners"] == [
+        {
+            "protocol": "tcp",
+            "port": 443,
+            "server_group": "ws",
+            "scheduler": "least_connections",
+        }
+    ]
+    assert run("plan", "back.yaml", "--detailed-exitcode").returncode == 0
