@@ -27,6 +27,11 @@ for _name in (
 ):
     os.environ.pop(_name, None)
 
+# With no credentials in the environment, the credentials chain would ask the
+# ECS metadata service (100.100.100.200), off loopback. Tests never may; the
+# library reads this switch when it is first imported, so set it before that.
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+
 from alibabacloud_ecs20140526.client import Client as EcsClient  # noqa: E402
 from alibabacloud_slb20140515.client import Client as SlbClient  # noqa: E402
 from alibabacloud_tea_openapi.models import Config  # noqa: E402
