@@ -36,73 +36,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-KEY_ID = "LTAI5tBurstBenchKey"
-KEY_SECRET = "burst-bench-secret-not-printed"
 REGION = "cn-hangzhou"
 LB = "chat-gateway"
 REPO = Path(__file__).resolve().parents[2]
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.harness import EmulatorProcess, clean_env  # noqa: E402
 
 
-def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = KEY_ID
-    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = KEY_SECRET
-    return env
-
-
-class Emulator:
-    """``slbsync emulator serve`` on a free loopback port, stopped by pid."""
+class Emulator(EmulatorProcess):
+    """``slbsync emulator serve`` throttling every action to ``rate`` calls/s."""
 
     def __init__(self, workdir: Path, rate: float) -> None:
-        command = [
-            sys.executable, "-m", "slbsync", "emulator", "serve",
-            "--port", "0",
-            "--state", str(workdir / "emulator-state.json"),
-            "--access-key", f"{KEY_ID}:{KEY_SECRET}",
-            "--rate-limit", f"*={rate:g}",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=clean_env(),
-        )  # fmt: skip
-        first = self.process.stdout.readline() if self.process.stdout else ""
-        if "listening on" not in first:
-            self.stop()
-            raise RuntimeError(f"the emulator did not start: {first!r}")
-        self.url = first.split("listening on ", 1)[1].split()[0]
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.url}/_emulator/{path}", data=data, method=method
-        )
-        request.add_header("Content-Type", "application/json")
-        with _NO_PROXY.open(request, timeout=30) as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        state = workdir / "emulator-state.json"
+        super().__init__(state, "--rate-limit", f"*={rate:g}")
 
 
 def write_spec(folder: Path, url: str, group: dict[str, Any]) -> Path:
