@@ -71,12 +71,13 @@ def apply_command(
     ] = DEFAULT_PARALLELISM,
     rate_limit: Annotated[
         float,
-        typer.Option("--rate-limit", min=0.1, help="Write calls per second at most."),
+        typer.Option("--rate-limit", min=0.1, help="API calls per second at most."),
     ] = DEFAULT_RATE_LIMIT,
     only: TargetOption = None,
 ) -> None:
     """Bring the live state in line with the spec (asks first)."""
-    plan, targets = _plan_to_apply(paths or [], saved_plan, prune, only)
+    limiter = AdaptiveRateLimiter(rate_limit)
+    plan, targets = _plan_to_apply(paths or [], saved_plan, prune, only, limiter)
     typer.echo(
         render_text(
             plan,
@@ -96,7 +97,7 @@ def apply_command(
     runner = PlanRunner(
         {target.name: target for target in targets},
         parallelism=parallelism,
-        limiter=AdaptiveRateLimiter(rate_limit),
+        limiter=limiter,
         progress=progress_for(sys.stderr),
         # One lock per load balancer: registrations and drift remediations
         # on the same one wait for this run, and it for them.
@@ -108,11 +109,15 @@ def apply_command(
 
 
 def _plan_to_apply(
-    paths: list[Path], saved_plan: Path | None, prune: bool, only: list[str] | None
+    paths: list[Path],
+    saved_plan: Path | None,
+    prune: bool,
+    only: list[str] | None,
+    limiter: AdaptiveRateLimiter,
 ) -> tuple[Plan, list[Target]]:
     if saved_plan is None:
         spec = read_spec(paths)
-        targets = build_targets(spec, only)
+        targets = _sharing(build_targets(spec, only), limiter)
         return make_plan(spec, targets, prune=prune), targets
 
     # The reviewed plan is the approval; it holds only if nothing moved.
@@ -124,10 +129,22 @@ def _plan_to_apply(
     saved = load_saved_plan(saved_plan)
     spec = read_spec_documents(saved.documents)
     names = list(saved.fingerprints())
-    targets = build_targets(spec, names)
+    targets = _sharing(build_targets(spec, names), limiter)
     fresh = make_plan(spec, targets, prune=saved.prune)
     check_fresh(saved, fresh)
     return fresh, targets
+
+
+def _sharing(targets: list[Target], limiter: AdaptiveRateLimiter) -> list[Target]:
+    """Give targets that can take it the run's limiter: one budget for all calls.
+
+    Without it a target limits its own calls, and a write would pass both.
+    """
+    for target in targets:
+        share = getattr(target, "share_rate_limiter", None)
+        if share is not None:
+            share(limiter)
+    return targets
 
 
 def _confirm(plan: Plan) -> None:
