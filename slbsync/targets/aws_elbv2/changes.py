@@ -14,6 +14,7 @@ Ids of resources created in the same run are references
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -49,6 +50,8 @@ from slbsync.targets.aws_elbv2.names import (
 )
 from slbsync.targets.aws_elbv2.read import Catalogue
 from slbsync.targets.base import OWNER_TAG, LiveState
+
+log = logging.getLogger(__name__)
 
 MISSING = DifferenceStatus.MISSING
 MODIFIED = DifferenceStatus.MODIFIED
@@ -459,8 +462,16 @@ class Planner:
                     adds.append(diff.desired)
                 elif diff.live.weight > 0 and diff.desired.weight == 0:
                     removes.append(diff.live)  # deregistering starts the drain
-                else:
-                    self._weight_refusal(lb, group, diff)
+                elif "weight" in diff.field_names():
+                    # register --weight or --slow-start: AWS has no weights.
+                    log.warning(
+                        "plan: target=%s server=%s weight %s -> %s has no effect: "
+                        "aws-elbv2 targets have no weight",
+                        self.target,
+                        diff.address.name,
+                        diff.live.weight,
+                        diff.desired.weight,
+                    )
         group_arn = next((d.live_id for d in diffs if d.live_id), None)
         arn = group_arn or self.group_arn(lb, group)
         address = self.address(lb, ResourceKind.SERVERS, group)
@@ -493,13 +504,6 @@ class Planner:
                     )
                 )
         return steps
-
-    def _weight_refusal(self, lb: str, group: str, diff: Difference) -> None:
-        changed = ", ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in diff.fields)
-        self.refuse(
-            diff.address,
-            f"{changed}: aws-elbv2 targets have no weight or other settings; a target is registered (weight 100) or draining (weight 0)",  # noqa: E501
-        )
 
     # -- listeners --
 
