@@ -62,6 +62,7 @@ def _target(part: TargetPlan, *, saved: bool) -> dict[str, Any]:
         "target": part.target,
         "facts": plain_json(dict(part.facts)),
         "live_fingerprint": part.live_fingerprint,
+        "load_balancer_ids": dict(part.load_balancer_ids),
         "reads": dict(part.reads),
         "read_calls": part.read_calls,
         "skipped": list(part.skipped),

@@ -17,7 +17,7 @@ from tenacity import (
 )
 
 from slbsync import __version__
-from slbsync.diff.changes import ResourceKind
+from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.compare import Comparison, Discover, compare
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.diff.order import order_by_dependency
@@ -141,7 +141,21 @@ def target_plan_from(
         reads=live.reads,
         live_fingerprint=live.fingerprint(),
         skipped=tuple(comparison.skipped),
+        load_balancer_ids=_load_balancer_ids(changes, live),
         safety=safety_facts(comparison.differences, live),
+    )
+
+
+def _load_balancer_ids(
+    changes: Sequence[Change], live: LiveState
+) -> tuple[tuple[str, str], ...]:
+    touched = {change.address.load_balancer for change in changes}
+    return tuple(
+        sorted(
+            (lb.spec.name, lb.id)
+            for lb in live.load_balancers
+            if lb.id and lb.spec.name in touched
+        )
     )
 
 

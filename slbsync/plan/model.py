@@ -42,6 +42,8 @@ class TargetPlan:
     live_fingerprint: str
     skipped: tuple[str, ...] = ()
     safety: SafetyFacts = SafetyFacts()
+    # Live ids of the load balancers the changes touch, for people reading.
+    load_balancer_ids: tuple[tuple[str, str], ...] = ()
 
     @property
     def read_calls(self) -> int:

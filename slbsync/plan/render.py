@@ -44,8 +44,9 @@ def render_text(
         lines.append(f"{title}   ({_target_line(part)})")
         lines.append("")
         lines.extend(f"warning: {text}" for text in part.skipped)
+        ids = dict(part.load_balancer_ids)
         for lb, changes in _by_load_balancer(part.changes):
-            lines.extend(_load_balancer_block(lb, changes, paint))
+            lines.extend(_load_balancer_block(lb, changes, paint, ids.get(lb)))
         if not part.changes:
             lines += ["No changes: the live state matches the spec.", ""]
 
@@ -107,13 +108,15 @@ def _by_load_balancer(
     return sorted(groups.items(), key=lambda item: item[0] != "")
 
 
-def _load_balancer_block(lb: str, changes: list[Change], paint: Any) -> list[str]:
+def _load_balancer_block(
+    lb: str, changes: list[Change], paint: Any, lb_id: str | None
+) -> list[str]:
     lines: list[str] = []
     own = [c for c in changes if c.address.kind == ResourceKind.LOAD_BALANCER]
     rest = [c for c in changes if c.address.kind != ResourceKind.LOAD_BALANCER]
     if lb:
         mark = symbol(own[0]) if own else "~"
-        live_id = next((c.live_id for c in own if c.live_id), None)
+        live_id = lb_id or next((c.live_id for c in own if c.live_id), None)
         header = f"{paint(mark)} load balancer {lb}" + (
             f" ({live_id})" if live_id else ""
         )
@@ -124,6 +127,8 @@ def _load_balancer_block(lb: str, changes: list[Change], paint: Any) -> list[str
     for change in rest:
         address = change.address
         label = f"{str(address.kind).replace('_', ' ')} {address.name}"
+        if address.kind == ResourceKind.SERVERS:
+            label = f"members of {address.name}"
         if change.live_id and address.kind != ResourceKind.SERVERS:
             label += f" ({change.live_id})"
         note = f"  # {change.note}" if change.note else ""

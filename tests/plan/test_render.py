@@ -27,8 +27,8 @@ def _small_plan():
 TEXT = """\
 slbsync plan   (target fake: fake)
 
-~ load balancer chat
-  + servers ws                                      AddServers
+~ load balancer chat (lb-0001)
+  + members of ws                                   AddServers
       i-003:8080  100
   ~ listener tcp/443 (lb-0001/tcp/443)              SetListener
       connection_drain       300
