@@ -9,7 +9,7 @@ from typing import Any
 from alibabacloud_slb20140515 import models as slb_models
 
 from tests.conftest import REGION, EmulatorHandle
-from tests.drift.conftest import group_id, invoke, lb_id, servers_json
+from tests.drift.conftest import group_id, invoke, lb_id, servers_json, write_spec
 from tests.importer.handmade import add_servers, delete_listener, set_tcp_listener
 
 
@@ -173,3 +173,43 @@ def test_a_throttling_cloud_is_read_again_and_counted(
     assert 'result="Throttling.User"' in metrics
     assert 'slbsync_drift_runs_total{result="drift"} 1.0' in metrics
     assert emulator.access_key_secret not in result.output
+
+
+def test_discovered_membership_churn_is_not_drift(
+    credentials: EmulatorHandle, slb_client: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    credentials.seed_instances(
+        *(
+            {"id": f"i-chat{n}", "vpc_id": "vpc-chat", "tags": {"role": "chat"}}
+            for n in (1, 2)
+        )
+    )
+    lb = {
+        "target": "cloud",
+        "server_groups": {
+            "ws": {
+                "membership": "discovered",
+                "discover": {"instance_tags": {"role": "chat"}, "port": 8080},
+            }
+        },
+        "listeners": [{"protocol": "tcp", "port": 443, "server_group": "ws"}],
+    }
+    path = write_spec(tmp_path, credentials, {"chat": lb})
+    assert invoke("apply", str(path), "--auto-approve").exit_code == 0
+
+    # A node joins by hand (or by register), another leaves: not drift.
+    lb_live = lb_id(slb_client, "chat")
+    ws = group_id(slb_client, lb_live, "ws")
+    add_servers(slb_client, ws, [("i-joined", 8080, 100)])
+    slb_client.remove_vserver_group_backend_servers(
+        slb_models.RemoveVServerGroupBackendServersRequest(
+            region_id=REGION,
+            vserver_group_id=ws,
+            backend_servers=servers_json([("i-chat1", 8080, 100)]),
+        )
+    )
+
+    result = invoke("drift", str(path))
+
+    assert result.exit_code == 0, result.output
