@@ -138,9 +138,11 @@ def test_validate_plan_apply_drift_register_deregister(moto_endpoint, tmp_path):
         return done.stdout
 
     ok("validate", str(spec))
-    planned = ok("plan", str(spec), "--detailed-exitcode", code=2)
+    saved = tmp_path / "plan.json"
+    planned = ok("plan", str(spec), "--detailed-exitcode", "--out", str(saved), code=2)
     assert "CreateLoadBalancer" in planned
-    ok("apply", str(spec), "--auto-approve")
+    # The reviewed plan, applied by a later process: references resolve by name.
+    ok("apply", "--plan", str(saved), "--auto-approve")
     ok("plan", str(spec), "--detailed-exitcode")
     ok("drift", str(spec))
 
