@@ -180,6 +180,9 @@ def drift_command(
     if interval is None:
         outcome = session.run_once()
         raise typer.Exit(EXIT_CODES[outcome.status])
+    # A spec that does not load at the start is a mistake to fix now, not a
+    # run to retry every interval (a later bad edit is logged and retried).
+    load()
     _loop(session, interval, jitter, max_runs, metrics, metrics_port, metrics_host)
 
 

@@ -22,7 +22,7 @@ import pytest
 from slbsync.drift.loop import parse_interval, run_every
 from slbsync.errors import SlbsyncError
 from tests.conftest import EmulatorHandle
-from tests.drift.conftest import lb_id
+from tests.drift.conftest import invoke, lb_id
 from tests.drift.test_alerts import Receiver
 from tests.importer.handmade import set_tcp_listener
 
@@ -212,3 +212,13 @@ def test_parse_interval_units() -> None:
     assert parse_interval("90") == 90.0
     with pytest.raises(SlbsyncError, match='--every "0s" is not an interval'):
         parse_interval("0s")
+
+
+def test_loop_refuses_a_spec_that_does_not_load_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("load_balancers:\n  chat: {target: nowhere}\n")
+
+    result = invoke("drift", str(bad), "--every", "1s", "--max-runs", "3")
+
+    assert result.exit_code == 1
+    assert "nowhere" in str(result.exception)
