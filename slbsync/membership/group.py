@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,8 +89,9 @@ class GroupHandle:
         self.target = target
         self.lb, self.group = find_group(spec, lb_name, group_name)
         self.scope = _scoped_spec(spec, self.lb, self.group)
-        kwargs = {"sleep": sleep} if sleep is not None else {}
-        self.runner = ChangeRunner(target, policy=policy or RetryPolicy(), **kwargs)
+        self.runner = ChangeRunner(
+            target, policy=policy or RetryPolicy(), sleep=sleep or time.sleep
+        )
 
     @property
     def label(self) -> str:

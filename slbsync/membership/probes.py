@@ -31,7 +31,6 @@ class Probe:
     """The default: a target that reports neither health nor sessions."""
 
     waits_for_sessions = False
-    reports_health = False
 
     def __init__(self, target: Target, lb_name: str, group_name: str) -> None:
         self.target = target
@@ -41,6 +40,10 @@ class Probe:
     def health(self, view: GroupView) -> Health:
         """Health of each member: True, False, or None when unknown."""
         return {server.key: None for server in view.members}
+
+    def no_health_because(self, view: GroupView) -> str:
+        """Why no health verdict will ever come for the group, or ""."""
+        return f"target {self.target.name} reports no health"
 
     def sessions(self, server: Server) -> int | None:
         """Open sessions of ``server``; None when the target cannot tell."""
@@ -56,7 +59,13 @@ class Probe:
 
 
 class SlbProbe(Probe):
-    reports_health = True
+    def no_health_because(self, view: GroupView) -> str:
+        # A listener whose check is off reports its backends "unavailable".
+        if view.listeners and not any(
+            item.health_check.enabled for item in view.listeners
+        ):
+            return "no listener of the group checks health"
+        return ""
 
     def health(self, view: GroupView) -> Health:
         from slbsync.targets.alibaba_slb.health import health_by_server
@@ -74,7 +83,10 @@ class SlbProbe(Probe):
 
 class HaproxyProbe(Probe):
     waits_for_sessions = True
-    reports_health = True
+
+    def no_health_because(self, view: GroupView) -> str:
+        # Without checks a server is up once enabled: the state still tells.
+        return ""
 
     def _backend(self) -> str:
         from slbsync.targets.haproxy.mapping import backend_name
@@ -102,7 +114,8 @@ class HaproxyProbe(Probe):
     def sessions(self, server: Server) -> int | None:
         from slbsync.targets.haproxy.mapping import server_name
 
-        current = self.target.runtime.current_sessions(self._backend())  # type: ignore[attr-defined]
+        runtime = self.target.runtime  # type: ignore[attr-defined]
+        current: dict[str, int] = runtime.current_sessions(self._backend())
         return current.get(server_name(server), 0)
 
     def cut(self, server: Server) -> None:

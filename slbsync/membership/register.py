@@ -136,7 +136,7 @@ class Membership:
         deadline = self.clock() + timeout
         while True:
             view = self._read()
-            assumed = self._health_not_checked(view)
+            assumed = self.probe.no_health_because(view)
             if assumed:
                 outcome.note(f"healthy: assumed, {assumed}")
                 return
@@ -150,16 +150,6 @@ class Membership:
                     f"{server.label} is still {state} on {self.group.label} after {timeout:.0f}s; it stays registered: check the node and its health check, then run register again"  # noqa: E501
                 )
             self.sleep(HEALTH_POLL_SECONDS)
-
-    def _health_not_checked(self, view: GroupView) -> str:
-        """Why no health verdict will ever come, or "" when one will."""
-        if not self.probe.reports_health:
-            return f"target {self.target.name} reports no health"
-        if view.listeners and not any(
-            item.health_check.enabled for item in view.listeners
-        ):
-            return "no listener of the group checks health"
-        return ""
 
     # -- deregister -----------------------------------------------------------
 

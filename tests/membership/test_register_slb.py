@@ -261,3 +261,25 @@ def test_register_refuses_a_static_group(
     )  # fmt: skip
     assert isinstance(result.exception, SpecError)
     assert "group ws-nodes of chat-gateway is static" in str(result.exception)
+
+
+def test_wait_healthy_does_not_wait_when_no_listener_checks(
+    cloud_env: EmulatorHandle, tmp_path: Path
+) -> None:
+    import yaml
+
+    path = write_cloud_spec(tmp_path / "specs", cloud_env.url, EXTERNAL)
+    document = yaml.safe_load(path.read_text())
+    listener = document["load_balancers"]["chat-gateway"]["listeners"][0]
+    listener["health_check"] = {"enabled": False}
+    path.write_text(yaml.safe_dump(document))
+    apply_spec(path)
+    cloud_env.seed_instances({"id": "i-chat1", "vpc_id": "vpc-chat"})
+
+    outcome = _membership(path, tmp_path, FakeTime()).register(
+        _node(1), wait_healthy=True
+    )
+    assert outcome.steps == [
+        "added at weight 100",
+        "healthy: assumed, no listener of the group checks health",
+    ]
