@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from botocore import xform_name
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore import xform_name  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from slbsync.spec.model import TargetSpec
 from slbsync.targets.aws_elbv2.errors import translate
@@ -31,7 +31,7 @@ ClientFactory = Callable[[TargetSpec], Any]
 
 def boto3_client(spec: TargetSpec) -> Any:
     """An ``elbv2`` client from boto3's chain, without SDK-side retries."""
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     session = boto3.session.Session(profile_name=spec.profile)
     config = Config(

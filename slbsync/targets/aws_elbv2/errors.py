@@ -9,7 +9,7 @@ and was it throttling (so the rate limiter slows down).
 
 from __future__ import annotations
 
-from botocore.exceptions import (
+from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
     ClientError,
     ConnectionClosedError,

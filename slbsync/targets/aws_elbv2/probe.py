@@ -24,6 +24,10 @@ class ElbProbe(Probe):
     def _states(self) -> dict[tuple[str, int], str]:
         return self.target.target_states(self.lb_name, self.group_name)  # type: ignore[attr-defined,no-any-return]
 
+    def no_health_because(self, view: GroupView) -> str:
+        # AWS always checks instance and IP targets: a verdict always comes.
+        return ""
+
     def health(self, view: GroupView) -> Health:
         states = self._states()
         return {s.key: HEALTHY.get(states.get(s.key, "")) for s in view.members}

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from slbsync.spec.model import (
@@ -116,9 +117,7 @@ class LiveReader:
             if item["LoadBalancerName"] in desired
             or tags.get(item["LoadBalancerArn"], {}).get(OWNER_TAG) == self.owner
         ]
-        details = self._run(
-            [lambda item=item: self._details(item) for item in in_scope]
-        )
+        details = self._run([partial(self._details, item) for item in in_scope])
         groups = self._target_groups(in_scope, desired)
         live = [
             self._live_load_balancer(item, tags, listeners, attributes, groups, desired)
@@ -148,7 +147,7 @@ class LiveReader:
         found: dict[str, dict[str, str]] = {}
         for response in self._run(
             [
-                lambda batch=batch: self.client.call("DescribeTags", ResourceArns=batch)
+                partial(self.client.call, "DescribeTags", ResourceArns=batch)
                 for batch in batches
             ]
         ):
@@ -192,9 +191,7 @@ class LiveReader:
             or arns & set(item.get("LoadBalancerArns", []))
         ]
         tags = self._tags([item["TargetGroupArn"] for item in candidates])
-        extra = self._run(
-            [lambda item=item: self._group_details(item) for item in candidates]
-        )
+        extra = self._run([partial(self._group_details, item) for item in candidates])
         result = {}
         for item, (attributes, members) in zip(candidates, extra, strict=True):
             facts = TargetGroupFacts(
