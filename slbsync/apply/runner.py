@@ -70,6 +70,7 @@ class PlanRunner:
         self.progress = progress
         self.locks = locks
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._done = 0
         self._total = 0
 

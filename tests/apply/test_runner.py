@@ -117,3 +117,24 @@ def test_split_keeps_each_load_balancer_in_order():
             "StartListener",
         ],
     ] * 2
+
+
+def test_interrupt_lets_calls_in_flight_finish_and_starts_nothing_new():
+    target = FakeTarget()
+    spec = make_spec(make_lb("a"), make_lb("b"))
+    clock = FakeClock()
+    plan = make_plan(spec, [target])
+    runner = PlanRunner({"fake": target}, sleep=clock.sleep, clock=clock)
+
+    def interrupt(number, total, result):
+        if number == 2:
+            raise KeyboardInterrupt
+
+    runner.progress = interrupt
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(plan)
+
+    assert len(target.calls) < len(plan.changes)
+    assert make_plan(spec, [target]).write_calls == len(plan.changes) - len(
+        target.calls
+    )
