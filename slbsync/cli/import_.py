@@ -42,7 +42,7 @@ def import_command(
     ] = None,
     ids: Annotated[
         list[str] | None,
-        typer.Option("--id", help="Load balancer ids (repeat)."),
+        typer.Option("--id", help="Load balancer ids, ARNs on aws-elbv2 (repeat)."),
     ] = None,
     out: Annotated[
         Path | None,
@@ -59,6 +59,10 @@ def import_command(
     target_name: Annotated[
         str, typer.Option("--target-name", help="Name of the target in the spec.")
     ] = "cloud",
+    target_type: Annotated[
+        str,
+        typer.Option("--type", help="Target type to read: alibaba-slb or aws-elbv2."),
+    ] = "alibaba-slb",
     profile: Annotated[
         str | None,
         typer.Option("--profile", help="Credentials profile (default: the chain)."),
@@ -70,7 +74,7 @@ def import_command(
     """Read existing load balancers and write them as a spec that plans clean."""
     target = TargetSpec(
         name=target_name,
-        type="alibaba-slb",
+        type=target_type,
         region=region,
         endpoint=endpoint,
         profile=profile,

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from slbsync.apply.runner import PlanRunner
 from slbsync.diff.changes import Change, ResourceKind
@@ -57,29 +58,16 @@ def import_spec(
 ) -> ImportResult:
     """The spec of the live load balancers ``filters`` match, checked."""
     target = make_target(target_spec)
-    # Only the cloud target can list what exists; imported here so other
-    # targets never load the cloud SDK.
-    from slbsync.targets.alibaba_slb.importer import (
-        check_importable,
-        find_load_balancers,
-        read_for_import,
-    )
-    from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
-
-    if not isinstance(target, AlibabaSlbTarget):
-        raise SlbsyncError(
-            f"import reads alibaba-slb targets only, not {target_spec.type}"
-        )
-    found = find_load_balancers(
+    hooks = _import_hooks(target)
+    found = hooks.find_load_balancers(
         target, names=filters.names, tags=filters.tags, ids=filters.ids
     )
     if not found:
-        raise SlbsyncError(
-            f"no load balancer in {target.region} matches {_said(filters)}"
-        )
-    live = read_for_import(target, found, Spec(targets=(target_spec,)))
+        where = target_spec.region or "the default region"
+        raise SlbsyncError(f"no load balancer in {where} matches {_said(filters)}")
+    live = hooks.read_for_import(target, found, Spec(targets=(target_spec,)))
     lbs = [item.spec for item in live.load_balancers]
-    check_importable(live.load_balancers)
+    hooks.check_importable(live.load_balancers)
     acls = [item.acl for item in live.acls]
     unowned = sorted(item.spec.name for item in live.load_balancers if not item.owned)
 
@@ -99,6 +87,23 @@ def import_spec(
     _check_round_trip(document, target)
     result.text = render_yaml(document, header)
     return result
+
+
+def _import_hooks(target: Target) -> Any:
+    """The module that lists and reads load balancers for ``target``'s type.
+
+    It offers ``find_load_balancers``, ``read_for_import`` and
+    ``check_importable``. A target package names its own with an
+    ``importer()`` method; the cloud SDK is imported only here, on use.
+    """
+    own = getattr(target, "importer", None)
+    if own is not None:
+        return own()
+    if target.type_name == "alibaba-slb":
+        from slbsync.targets.alibaba_slb import importer
+
+        return importer
+    raise SlbsyncError(f"import cannot read {target.type_name} targets")
 
 
 def _adopt(document: dict[str, object], target: Target, lock_dir: Path) -> None:
