@@ -165,7 +165,11 @@ def http_code_matcher(classes: tuple[str, ...]) -> str:
 
 
 def http_classes(matcher: str) -> tuple[str, ...]:
-    """AWS's matcher in the spec's classes; codes that fit none stay as they are."""
+    """AWS's matcher in the spec's classes: each class a code or range touches.
+
+    A narrower matcher (``200``) reads as its class (``http_2xx``), so it
+    plans clean against the spec; values that are not codes stay as they are.
+    """
     found: set[str] = set()
     for part in matcher.split(","):
         low, _, high = part.strip().partition("-")
@@ -173,12 +177,12 @@ def http_classes(matcher: str) -> tuple[str, ...]:
         if not (low.isdigit() and high.isdigit()):
             found.add(part.strip())
             continue
-        covered = [
+        touched = [
             name
             for name in HTTP_CLASSES
-            if int(low) <= int(name[5]) * 100 and int(high) >= int(name[5]) * 100 + 99
+            if int(low) <= int(name[5]) * 100 + 99 and int(high) >= int(name[5]) * 100
         ]
-        found.update(covered or [part.strip()])
+        found.update(touched or [part.strip()])
     return tuple(sorted(found))
 
 
@@ -205,7 +209,11 @@ def health_from(group: dict[str, Any], listener_protocol: Protocol) -> HealthChe
         matcher = (group.get("Matcher") or {}).get("HttpCode", "200")
         check = replace(
             check,
-            path=group.get("HealthCheckPath") or "/",
+            # "/" is AWS's default and what an unset path sends (the spec
+            # cannot write "/" alone), so it reads as unset.
+            path=None
+            if group.get("HealthCheckPath", "/") == "/"
+            else group["HealthCheckPath"],
             http_codes=http_classes(matcher),
         )
     return check

@@ -197,3 +197,40 @@ def test_bad_spec_never_reaches_aws(moto_endpoint, tmp_path):
     assert done.returncode == 1
     assert "listeners[0].scheduler" in done.stderr + done.stdout
     assert "no equivalent on an application load balancer" in done.stderr + done.stdout
+
+
+def test_import_adopt_then_plan_clean(moto_endpoint, tmp_path):
+    ec2 = client("ec2", moto_endpoint)
+    elbv2 = client("elbv2", moto_endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(
+        VpcId=vpc, CidrBlock="10.2.1.0/24", AvailabilityZone=f"{REGION}a"
+    )["Subnet"]["SubnetId"]
+    lb = elbv2.create_load_balancer(Name="edge-nlb", Subnets=[subnet], Type="network")
+    group = elbv2.create_target_group(
+        Name="edge-nlb-tcp", Protocol="TCP", Port=7000, VpcId=vpc
+    )["TargetGroups"][0]
+    elbv2.create_listener(
+        LoadBalancerArn=lb["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="TCP",
+        Port=7000,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )
+    env = cli_env(tmp_path)
+    out = tmp_path / "imported.yaml"
+
+    done = run(
+        env,
+        tmp_path,
+        *("import", "--type", "aws-elbv2", "--region", REGION),
+        *("--endpoint", moto_endpoint, "--target-name", "aws", "--name", "edge-*"),
+        *("--adopt", "--state-dir", str(tmp_path / "state")),
+        *("-o", str(out)),
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Adopted (tagged as owned): edge-nlb." in done.stderr
+    text = out.read_text()
+    assert "type: network" in text
+    clean = run(env, tmp_path, "plan", str(out), "--detailed-exitcode")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
