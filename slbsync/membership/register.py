@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 HEALTH_POLL_SECONDS = 2.0
 DRAIN_POLL_SECONDS = 1.0
+READ_ATTEMPTS = 40  # with waits of up to READ_MAX_WAIT: several minutes at most
+READ_MAX_WAIT = 10.0
 MAX_SLOW_START_STEPS = 10
 SLOW_START_STEP_SECONDS = 5.0
 
@@ -79,8 +82,13 @@ class Membership:
         self.probe = probe or probe_for(group.target, group.lb.name, group.group.name)
 
     @contextmanager
-    def _locked(self) -> Iterator[GroupView]:
-        """Hold the load balancer's lock and read the group afresh."""
+    def _locked(self, known: GroupView | None = None) -> Iterator[GroupView]:
+        """Hold the load balancer's lock and read the group afresh.
+
+        ``known``, an earlier full read, lets the target read only the
+        members again (on SLB one call instead of five): the later steps of
+        a slow start and the removal after a drain hold the lock for less.
+        """
         lock = lock_for(
             self.target.name,
             self.group.lb.name,
@@ -89,10 +97,19 @@ class Membership:
         )
         lock.acquire(self.lock_wait)
         try:
-            yield self._read()
+            fresh = self._refresh(known) if known is not None else None
+            yield fresh or self._read()
             lock.ensure_held()
         finally:
             lock.release()
+
+    def _refresh(self, known: GroupView) -> GroupView | None:
+        try:
+            return self.probe.refresh(known)
+        except Exception as err:
+            if not self.target.is_transient(err):
+                raise
+            return None  # the full read below retries
 
     def _read(self) -> GroupView:
         # Read again after throttling or a busy cloud, as a plan does.
@@ -111,7 +128,10 @@ class Membership:
         """Add ``server`` (or set its weight), then wait and ramp as asked."""
         outcome = Outcome(server)
         ramp = slow_start_weights(server.weight, slow_start) if slow_start else []
-        with self._locked() as view:
+        # The first read is made under the lock: two hundred nodes booting
+        # together would otherwise read together and be throttled together.
+        with self._locked() as known:
+            view = known
             have = view.member(server.key)
             joining = have is None or have.weight == 0
             first = ramp[0] if ramp and joining else server.weight
@@ -120,10 +140,10 @@ class Membership:
             done = self.group.put(view, replace(server, weight=first))
             outcome.note(f"{done} at weight {first}")
         if wait_healthy:
-            self._wait_healthy(server, health_timeout, outcome)
+            self._wait_healthy(server, health_timeout, outcome, known)
         for weight in ramp[1:]:
             self.sleep(slow_start / len(ramp))
-            with self._locked() as view:
+            with self._locked(known) as view:
                 if view.member(server.key) is None:
                     raise ApplyError(
                         f"slow start of {server.label} stopped: it is no longer a member of {self.group.label} (deregistered meanwhile?)"  # noqa: E501
@@ -132,10 +152,12 @@ class Membership:
             outcome.note(f"slow start: weight {weight}")
         return outcome
 
-    def _wait_healthy(self, server: Server, timeout: float, outcome: Outcome) -> None:
+    def _wait_healthy(
+        self, server: Server, timeout: float, outcome: Outcome, known: GroupView
+    ) -> None:
         deadline = self.clock() + timeout
         while True:
-            view = self._read()
+            view = self._refresh(known) or self._read()
             assumed = self.probe.no_health_because(view)
             if assumed:
                 outcome.note(f"healthy: assumed, {assumed}")
@@ -164,7 +186,8 @@ class Membership:
     ) -> Outcome:
         """Weight 0, wait for the drain without the lock, then remove."""
         outcome = Outcome(server)
-        with self._locked() as view:
+        with self._locked() as known:
+            view = known
             have = view.member(server.key)
             if have is None:
                 outcome.note("not a member; nothing to do")
@@ -190,7 +213,7 @@ class Membership:
             else f"drain over after {left[0]:.0f}s with {left[1]} sessions open"
         )
 
-        with self._locked() as view:
+        with self._locked(known) as view:
             if left[1]:
                 self.probe.cut(have)
                 outcome.note(f"cut {left[1]} sessions")
@@ -215,19 +238,32 @@ class Membership:
             self.sleep(min(DRAIN_POLL_SECONDS, wait - waited))
 
 
-def retry_read(group: GroupHandle, sleep: Callable[[float], None]) -> GroupView:
-    """``group.read()``, read again after a transient error (bounded)."""
+def retry_read(
+    group: GroupHandle,
+    sleep: Callable[[float], None],
+    *,
+    attempts: int = READ_ATTEMPTS,
+) -> GroupView:
+    """``group.read()``, read again after a transient error (bounded).
+
+    Full jitter: two hundred nodes booting together are throttled together,
+    and must not come back together.
+    """
     target = group.target
-    delay = 0.5
-    for attempt in range(1, 12):
+    for attempt in range(1, attempts + 1):
         try:
             return group.read()
         except Exception as err:
-            if not (target.is_transient(err) or target.is_outcome_unknown(err)):
+            if attempt == attempts or not (
+                target.is_transient(err) or target.is_outcome_unknown(err)
+            ):
                 raise
-            if attempt == 11:
-                raise
-            log.info("membership: read again attempt=%d cause=%s", attempt, err)
+            delay = random.uniform(0, min(READ_MAX_WAIT, 0.5 * 2**attempt))
+            log.info(
+                "membership: read again attempt=%d delay=%.2fs cause=%s",
+                attempt,
+                delay,
+                err,
+            )
             sleep(delay)
-            delay = min(delay * 2, 10.0)
     raise AssertionError("unreachable")

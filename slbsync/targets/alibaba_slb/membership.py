@@ -1,13 +1,18 @@
-"""Backend health as SLB reports it (``DescribeHealthStatus``), per server.
+"""What register and deregister read of one group beyond a plan's read.
 
-Used by ``slbsync register --wait-healthy`` and by the capacity guard of
-``deregister``; the raw response stays here, what leaves is a plain verdict.
+- health as SLB reports it (``DescribeHealthStatus``), per server: for
+  ``register --wait-healthy`` and the capacity guard of ``deregister``;
+- the members alone (``DescribeVServerGroupAttribute``), to read a group
+  again under the lock after a full read outside it.
+
+The raw responses stay here; what leaves is the spec model.
 """
 
 from __future__ import annotations
 
 from slbsync.spec.model import Server
 from slbsync.targets.alibaba_slb.client import SlbClient
+from slbsync.targets.alibaba_slb.read import server_from
 
 HEALTHY = "normal"
 
@@ -33,3 +38,10 @@ def health_by_server(
 
 def is_healthy(client: SlbClient, lb_id: str, server: Server) -> bool | None:
     return health_by_server(client, lb_id).get(server.key)
+
+
+def group_members(client: SlbClient, group_id: str) -> tuple[Server, ...]:
+    """The members of one VServer group, as a plan's read reports them."""
+    body = client.call("DescribeVServerGroupAttribute", {"VServerGroupId": group_id})
+    items = (body.get("BackendServers") or {}).get("BackendServer") or []
+    return tuple(server_from(item) for item in items)
