@@ -283,3 +283,24 @@ def test_wait_healthy_does_not_wait_when_no_listener_checks(
         "added at weight 100",
         "healthy: assumed, no listener of the group checks health",
     ]
+
+
+def test_deregister_reads_only_the_members_after_its_drain(
+    external_spec: Path, tmp_path: Path, cloud_env: EmulatorHandle
+) -> None:
+    for n in (1, 2):
+        _membership(external_spec, tmp_path, FakeTime()).register(_node(n))
+    cloud_env.clear_calls()
+    _membership(external_spec, tmp_path, FakeTime()).deregister(_node(1))
+
+    assert cloud_env.calls()["by_action"] == {
+        # A full read, the guard's health, weight 0 ...
+        "DescribeLoadBalancers": 2,
+        "DescribeLoadBalancerListeners": 1,
+        "DescribeVServerGroups": 1,
+        "DescribeHealthStatus": 1,
+        "SetVServerGroupAttribute": 1,
+        # ... and after the drain, the members alone, then the removal.
+        "DescribeVServerGroupAttribute": 2,
+        "RemoveVServerGroupBackendServers": 1,
+    }
