@@ -250,13 +250,20 @@ def _check_listener(protocol: str, read: Read, path: Path, ctx: Context) -> None
             path,
             "a listener needs a server_group (or, on http, redirect_to_port)",
         )
-    if protocol == "https" and "certificate" not in given:
-        ctx.at_value(path, "an https listener needs a certificate")
+    if protocol in ("https", "tls") and "certificate" not in given:
+        ctx.at_value(
+            path,
+            f"{_article(protocol)} {protocol} listener needs a certificate",
+        )
     if "ca_certificate" in given and "certificate" not in given:
         ctx.at_key((*path, "ca_certificate"), "mutual TLS needs a certificate too")
     sticky = read.values.get("sticky_session")
     if isinstance(sticky, model.StickySession):
         _check_sticky(sticky, (*path, "sticky_session"), ctx)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiouh" else "a"
 
 
 def _check_sticky(sticky: model.StickySession, path: Path, ctx: Context) -> None:

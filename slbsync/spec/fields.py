@@ -106,6 +106,8 @@ NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {
     "aws-elbv2": "arn:",
     "alibaba-slb": "id:",
 }
+# Protocols only some target types take; the others take tcp, udp, http, https.
+PROTOCOL_TARGETS: dict[str, tuple[str, ...]] = {"tls": ("aws-elbv2",)}
 ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
     sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )
@@ -114,6 +116,7 @@ SERVER_TYPES = tuple(t.value for t in model.ServerType)
 HEALTH_CHECK_TYPES = ("tcp", "http", "udp")
 HEALTH_CHECK_TYPES_BY_PROTOCOL = {
     "tcp": ("tcp", "http"),
+    "tls": ("tcp", "http"),
     "udp": ("udp",),
     "http": ("http",),
     "https": ("http",),
@@ -146,7 +149,7 @@ STICKY_SESSION_TYPES = ("insert", "server")
 HEALTH_CHECK_METHODS = ("head", "get")
 CERTIFICATE_KINDS = ("server", "ca")
 
-TCP, UDP, HTTP, HTTPS = PROTOCOLS
+TCP, UDP, HTTP, HTTPS, TLS = PROTOCOLS
 LAYER4 = (TCP, UDP)
 LAYER7 = (HTTP, HTTPS)
 
@@ -452,7 +455,8 @@ LISTENER = Shape(
         Field(
             "protocol",
             Kind.ENUM,
-            "What the listener speaks.",
+            "What the listener speaks; tls (TLS ended at the load balancer, TCP "
+            "to the servers) on aws-elbv2 targets only.",
             enum=PROTOCOLS,
             required=True,
             coerce=model.Protocol,
@@ -518,13 +522,13 @@ LISTENER = Shape(
             "them at once.",
             minimum=10,
             maximum=900,
-            protocols=(TCP,),
+            protocols=(TCP, TLS),
         ),
         Field(
             "proxy_protocol",
             Kind.BOOL,
             "Pass the client address to servers with PROXY protocol v2.",
-            protocols=LAYER4,
+            protocols=(*LAYER4, TLS),
         ),
         Field(
             "sticky_session",
@@ -575,7 +579,7 @@ LISTENER = Shape(
             "Name of a server certificate under certificates; on aws-elbv2 "
             "targets the certificate's ARN; on alibaba-slb targets also "
             "id:<certificate id> for a certificate uploaded by other means.",
-            protocols=(HTTPS,),
+            protocols=(HTTPS, TLS),
         ),
         Field(
             "ca_certificate",

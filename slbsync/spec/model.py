@@ -40,6 +40,7 @@ class Protocol(StrEnum):
     UDP = "udp"
     HTTP = "http"
     HTTPS = "https"
+    TLS = "tls"  # TLS ended at the load balancer, TCP to servers (aws-elbv2)
 
 
 class Scheduler(StrEnum):

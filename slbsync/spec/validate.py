@@ -64,6 +64,13 @@ def _check_listener(
         if name is not None:
             _check_certificate(certificates, name, wanted, lb, (*path, key), ctx)
     _check_rules(listener, groups, path, ctx)
+    only_on = f.PROTOCOL_TARGETS.get(str(listener.protocol))
+    if kind is not None and only_on and kind not in only_on:
+        ctx.at_value(
+            (*path, "protocol"),
+            f'"{listener.protocol}" listeners are for {listing(only_on)} targets; '
+            f"on {kind} use tcp, udp, http or https",
+        )
     if kind is not None:
         _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
 

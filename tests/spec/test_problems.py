@@ -61,7 +61,7 @@ def test_knob_on_wrong_protocol_names_the_protocol():
         "protocol_knobs.yaml:12:9 load_balancers.chat.listeners[0].sticky_session: "
         "http and https listeners take sticky_session; this listener is tcp",
         "protocol_knobs.yaml:16:9 load_balancers.chat.listeners[1].connection_drain: "
-        "tcp listeners take connection_drain; this listener is http",
+        "tcp and tls listeners take connection_drain; this listener is http",
         "protocol_knobs.yaml:17:9 load_balancers.chat.listeners[1].http2: "
         "https listeners take http2; this listener is http",
     ]
@@ -154,7 +154,7 @@ def test_many_problems_are_reported_in_one_run():
         "many_problems.yaml:9:50 load_balancers.chat.server_groups.ws.servers[0]."
         'weight: must be a whole number, not "high"',
         "many_problems.yaml:11:20 load_balancers.chat.listeners[0].protocol: "
-        '"smtp" is not a protocol; use tcp, udp, http or https',
+        '"smtp" is not a protocol; use tcp, udp, http, https or tls',
         "many_problems.yaml:12:9 load_balancers.chat.listeners[1]: an https "
         "listener needs a certificate",
         "many_problems.yaml:13:49 load_balancers.chat.listeners[2].server_group: "
