@@ -38,10 +38,11 @@ from slbsync.targets.aws_elbv2.names import spec_tags
 
 APPLICATION = "application"
 NETWORK = "network"
-LAYER4 = (Protocol.TCP, Protocol.UDP)
+LAYER4 = (Protocol.TCP, Protocol.UDP, Protocol.TLS)
+DRAINING = (Protocol.TCP, Protocol.TLS)  # where the spec has connection_drain
 PROTOCOLS_BY_TYPE = {
     APPLICATION: (Protocol.HTTP, Protocol.HTTPS),
-    NETWORK: (Protocol.TCP, Protocol.UDP),
+    NETWORK: (Protocol.TCP, Protocol.UDP, Protocol.TLS),
 }
 
 SCHEME = {"internet": "internet-facing", "intranet": "internal"}
@@ -49,8 +50,10 @@ ADDRESS_TYPE = {aws: ours for ours, aws in SCHEME.items()}
 IP_ADDRESS_TYPE = {"ipv4": "ipv4", "ipv6": "dualstack"}
 IP_VERSION = {aws: ours for ours, aws in IP_ADDRESS_TYPE.items()}
 
-# An application load balancer ends TLS and speaks HTTP to its targets.
+# A load balancer that ends TLS speaks HTTP (application) or TCP (network)
+# to its targets.
 TARGET_PROTOCOL = {
+    Protocol.TLS: "TCP",
     Protocol.TCP: "TCP",
     Protocol.UDP: "UDP",
     Protocol.HTTP: "HTTP",
@@ -102,7 +105,7 @@ class GroupSettings:
 def settings_of(listener: Listener) -> GroupSettings:
     """What a (normalised) listener asks of its target group."""
     drain = None
-    if listener.protocol == Protocol.TCP:
+    if listener.protocol in DRAINING:
         drain = listener.connection_drain or 0  # off cuts connections at once
     return GroupSettings(
         health_check=listener.health_check,
@@ -119,7 +122,7 @@ def with_settings(
     """A live listener carrying the settings of the group it forwards to."""
     layer4 = listener.protocol in LAYER4
     drain = None
-    if listener.protocol == Protocol.TCP and settings.drain:
+    if listener.protocol in DRAINING and settings.drain:
         drain = settings.drain
     return replace(
         listener,
@@ -347,7 +350,7 @@ def normalise_listener(listener: Listener, kind: str) -> Listener:
     scheduler = str(listener.scheduler)
     if kind == APPLICATION and scheduler == Scheduler.WEIGHTED_ROUND_ROBIN.value:
         scheduler = Scheduler.ROUND_ROBIN.value  # one on AWS: no per-target weights
-    drain = listener.connection_drain if listener.protocol == Protocol.TCP else None
+    drain = listener.connection_drain if listener.protocol in DRAINING else None
     return replace(
         listener,
         scheduler=scheduler,

@@ -320,9 +320,9 @@ class LiveReader:
         try:
             protocol = Protocol(raw["Protocol"].lower())
         except ValueError:
-            # TODO(aws): TLS and TCP_UDP listeners have no spec protocol yet, so
-            # they are invisible to plans (never changed, never pruned); the
-            # way out is a tls protocol in the portable model.
+            # TODO(aws): TCP_UDP (and GENEVE) listeners have no spec protocol,
+            # so they are invisible to plans (never changed, never pruned); the
+            # way out is a tcp_udp protocol in the portable model.
             log.warning(
                 "read: target=%s listener=%s protocol=%s not modelled; left alone",
                 self.target,
@@ -344,7 +344,7 @@ class LiveReader:
                 if str(port).isdigit():
                     listener = replace(listener, redirect_to_port=int(port))
         certificates = raw.get("Certificates") or []
-        if protocol == Protocol.HTTPS and certificates:
+        if protocol in (Protocol.HTTPS, Protocol.TLS) and certificates:
             listener = replace(listener, certificate=certificates[0]["CertificateArn"])
         desired = None
         if want is not None:

@@ -15,6 +15,7 @@ from slbsync.spec.model import (
     LoadBalancer,
     Location,
     Membership,
+    Protocol,
     Scheduler,
     ServerType,
     Spec,
@@ -268,6 +269,14 @@ def _scheduler(listener: Listener, kind: str, path: str) -> Iterator[str]:
             f'"{scheduler}" has no equivalent on an application load balancer; '
             "use round_robin, weighted_round_robin (both AWS round_robin) or "
             "least_connections (least outstanding requests)",
+        )
+    if listener.protocol == Protocol.TLS and scheduler == Scheduler.SOURCE_HASH.value:
+        yield _at(
+            listener.location,
+            path,
+            "AWS has no stickiness on tls listeners, so source_hash has no "
+            f"equivalent there; use {Scheduler.WEIGHTED_ROUND_ROBIN.value} (the "
+            "default: flow hash)",
         )
     if kind == NETWORK and scheduler not in NLB_SCHEDULERS:
         yield _at(

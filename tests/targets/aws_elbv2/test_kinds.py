@@ -110,3 +110,35 @@ def test_https_by_certificate_arn_and_http_redirect(aws, target):
     redirect = by_port[80]["DefaultActions"][0]
     assert redirect["Type"] == "redirect"
     assert redirect["RedirectConfig"]["Port"] == "443"
+
+
+def test_tls_listener_ends_tls_and_forwards_tcp(aws, target):
+    acm = boto3.client("acm", region_name=REGION)
+    arn = acm.request_certificate(DomainName="im.example.com")["CertificateArn"]
+    text = spec_yaml(
+        f"""
+        load_balancers:
+          im:
+            target: aws
+            subnets: [{aws.subnets[0]}]
+            server_groups:
+              ws:
+                servers: [{{id: {aws.instances[0]}, port: 8080}}]
+            listeners:
+              - {{protocol: tls, port: 443, server_group: ws, certificate: {arn},
+                  connection_drain: 60s, health_check: {{interval: 10s}}}}
+        """
+    )
+
+    converge(target, load_spec_text(text))
+
+    lb = aws.elbv2.describe_load_balancers(Names=["im"])["LoadBalancers"][0]
+    assert lb["Type"] == "network"
+    listener = aws.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])[
+        "Listeners"
+    ][0]
+    assert listener["Protocol"] == "TLS"
+    assert listener["Certificates"][0]["CertificateArn"] == arn
+    group = aws.elbv2.describe_target_groups(Names=["im-ws"])["TargetGroups"][0]
+    assert group["Protocol"] == "TCP"
+    assert attributes(aws, "im-ws")["deregistration_delay.timeout_seconds"] == "60"

@@ -109,3 +109,38 @@ def test_subnets_are_required():
     )
 
     assert "load_balancers.chat.subnets: a network load balancer needs subnets" in text
+
+
+def test_tls_listener_needs_a_certificate_and_no_source_hash():
+    bare = problems(lb_with("protocol: tls, port: 443"))
+    sticky = problems(
+        lb_with(
+            "protocol: tls, port: 443, scheduler: source_hash, "
+            "certificate: arn:aws:acm:eu-west-1:1:certificate/x"
+        )
+    )
+
+    assert "listeners[0]: a tls listener needs a certificate" in bare
+    assert "listeners[0].scheduler: AWS has no stickiness on tls listeners" in sticky
+
+
+def test_tls_is_refused_on_other_targets(tmp_path):
+    from tests.targets.aws_elbv2.conftest import load_spec_text as load
+
+    text = """
+    targets:
+      cloud: {type: alibaba-slb, region: cn-hangzhou}
+    load_balancers:
+      chat:
+        target: cloud
+        server_groups:
+          web: {servers: [{id: i-0123, port: 8080}]}
+        listeners:
+          - {protocol: tls, port: 443, server_group: web, certificate: x}
+    """
+    with pytest.raises(SpecValidationError) as caught:
+        load(text)
+
+    assert '"tls" listeners are for aws-elbv2 targets; on alibaba-slb use' in str(
+        caught.value
+    )
