@@ -123,7 +123,7 @@ class Applier:
 
     def find_load_balancer(self, name: str) -> dict[str, Any] | None:
         """The owned load balancer of that name, else the only one of it."""
-        body = self.client.call(
+        body = self.client.read(
             "DescribeLoadBalancers",
             {"LoadBalancerName": name, "PageSize": 100, "PageNumber": 1},
         )
@@ -139,7 +139,7 @@ class Applier:
         return found
 
     def find_group(self, lb_id: str, name: str) -> str | None:
-        body = self.client.call("DescribeVServerGroups", {"LoadBalancerId": lb_id})
+        body = self.client.read("DescribeVServerGroups", {"LoadBalancerId": lb_id})
         for item in (body.get("VServerGroups") or {}).get("VServerGroup") or []:
             if item.get("VServerGroupName") == name:
                 return str(item["VServerGroupId"])
@@ -154,7 +154,7 @@ class Applier:
         return None
 
     def rules_of(self, lb_id: str, protocol: str, port: int) -> list[dict[str, Any]]:
-        body = self.client.call(
+        body = self.client.read(
             "DescribeRules",
             {
                 "LoadBalancerId": lb_id,
@@ -165,7 +165,7 @@ class Applier:
         return list((body.get("Rules") or {}).get("Rule") or [])
 
     def find_acl(self, name: str) -> str | None:
-        body = self.client.call(
+        body = self.client.read(
             "DescribeAccessControlLists", {"AclName": name, "PageSize": 50}
         )
         for item in (body.get("Acls") or {}).get("Acl") or []:
@@ -184,7 +184,7 @@ class Applier:
         else:
             action, container = "DescribeServerCertificates", "ServerCertificates"
             prefix = "ServerCertificate"
-        body = self.client.call(action, {})
+        body = self.client.read(action, {})
         items = (body.get(container) or {}).get(prefix) or []
         exact = [i for i in items if i.get(f"{prefix}Name") == name]
         loose = [

@@ -24,6 +24,12 @@ from alibabacloud_slb20140515 import models as slb_models
 from alibabacloud_slb20140515.client import Client as SdkClient
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import TargetSpec
@@ -34,6 +40,12 @@ from slbsync.targets.alibaba_slb.redact import guard_library_logs, redact_params
 log = logging.getLogger(__name__)
 
 DEFAULT_STATE_DIR = ".slbsync"
+READ_RETRY_WAIT = 0.1  # seconds: the scale of the jittered exponential backoff
+READ_RETRY_SECONDS = 60.0  # default time one read may keep retrying
+
+
+def _is_retryable_read(error: BaseException) -> bool:
+    return isinstance(error, SlbApiError) and (error.transient or error.outcome_unknown)
 
 
 def method_name(action: str) -> str:
@@ -73,6 +85,9 @@ class SlbClient:
         self.spec = spec
         self.region = spec.region or "cn-hangzhou"
         self.limiter = limiter
+        self.read_retry_seconds = float(
+            spec.option("read_retry_seconds", READ_RETRY_SECONDS)
+        )
         self.calls: Counter[str] = Counter()
         # (action, "ok" or the error code): what the drift metrics count.
         self.results: Counter[tuple[str, str]] = Counter()
@@ -118,6 +133,25 @@ class SlbClient:
             self.limiter.recover()
         body = response.body.to_map() if response.body is not None else {}
         return body
+
+    def read(self, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Make one side-effect-free call, retrying transient failures.
+
+        A read changes nothing, so even a call whose answer was lost is safe
+        to repeat; a plan made under throttling must not fail for one
+        throttled Describe among dozens. Each try goes through the rate
+        limiter, which slows down on throttling.
+        """
+        retrying = Retrying(
+            retry=retry_if_exception(_is_retryable_read),
+            wait=wait_random_exponential(multiplier=READ_RETRY_WAIT, max=5),
+            stop=stop_after_delay(self.read_retry_seconds),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self.call(action, params)
+        raise AssertionError("unreachable: tenacity reraises the last error")
 
     def count_call(self, action: str, result: str) -> None:
         """Count a call made beside the SLB SDK (ECS ``DescribeInstances``)."""

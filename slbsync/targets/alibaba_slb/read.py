@@ -185,7 +185,7 @@ class LiveReader:
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            body = self.client.call(
+            body = self.client.read(
                 "DescribeLoadBalancers",
                 {**params, "PageSize": PAGE_SIZE, "PageNumber": page},
             )
@@ -235,7 +235,7 @@ class LiveReader:
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            body = self.client.call(
+            body = self.client.read(
                 "DescribeAccessControlLists",
                 {"PageSize": ACL_PAGE_SIZE, "PageNumber": page},
             )
@@ -247,7 +247,7 @@ class LiveReader:
             page += 1
 
     def _list(self, action: str, container: str) -> list[dict[str, Any]]:
-        body = self.client.call(action, {})
+        body = self.client.read(action, {})
         inner = body.get(container) or {}
         return list(next(iter(inner.values()), []) or [])
 
@@ -327,7 +327,7 @@ class LiveReader:
         entries: list[AclEntry] = []
         page = 1
         while True:
-            body = self.client.call(
+            body = self.client.read(
                 "DescribeAccessControlListAttribute",
                 {"AclId": acl_id, "PageSize": ACL_PAGE_SIZE, "Page": page},
             )
@@ -401,7 +401,7 @@ class LiveReader:
             }
             if token:
                 params["NextToken"] = token
-            body = self.client.call("DescribeLoadBalancerListeners", params)
+            body = self.client.read("DescribeLoadBalancerListeners", params)
             items.extend(body.get("Listeners") or [])
             token = body.get("NextToken")
             if not token:
@@ -409,7 +409,7 @@ class LiveReader:
         return items
 
     def _groups(self, lb_id: str) -> list[dict[str, Any]]:
-        body = self.client.call(
+        body = self.client.read(
             "DescribeVServerGroups", {"LoadBalancerId": lb_id, "IncludeRule": True}
         )
         groups = list((body.get("VServerGroups") or {}).get("VServerGroup") or [])
@@ -448,13 +448,13 @@ class LiveReader:
         return dict(zip(keys, self._run(jobs), strict=True))
 
     def _members(self, group_id: str) -> list[dict[str, Any]]:
-        body = self.client.call(
+        body = self.client.read(
             "DescribeVServerGroupAttribute", {"VServerGroupId": group_id}
         )
         return list((body.get("BackendServers") or {}).get("BackendServer") or [])
 
     def _rules(self, lb_id: str, protocol: str, port: int) -> list[dict[str, Any]]:
-        body = self.client.call(
+        body = self.client.read(
             "DescribeRules",
             {
                 "LoadBalancerId": lb_id,

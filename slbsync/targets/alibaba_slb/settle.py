@@ -93,7 +93,7 @@ class Settler:
     def _load_balancer(self, lb_id: str | None) -> dict[str, Any] | None:
         if not lb_id:
             return None
-        body = self.client.call(
+        body = self.client.read(
             "DescribeLoadBalancers",
             {"LoadBalancerId": lb_id, "PageSize": 10, "PageNumber": 1},
         )
@@ -143,7 +143,7 @@ class Settler:
         if not group_id:
             return None
         try:
-            body = self.client.call(
+            body = self.client.read(
                 "DescribeVServerGroupAttribute", {"VServerGroupId": group_id}
             )
         except SlbApiError as err:
@@ -178,7 +178,7 @@ class Settler:
         if not lb_id:
             return None
         protocol = str(change.get("protocol") or params.get("ListenerProtocol"))
-        body = self.client.call(
+        body = self.client.read(
             "DescribeLoadBalancerListeners",
             {
                 "LoadBalancerId": [lb_id],
@@ -285,7 +285,7 @@ class Settler:
     def _acl_entries(self, acl_id: str) -> set[str]:
         entries: set[str] = set()
         for page in range(1, 100):
-            body = self.client.call(
+            body = self.client.read(
                 "DescribeAccessControlListAttribute",
                 {"AclId": acl_id, "PageSize": 50, "Page": page},
             )
@@ -307,10 +307,10 @@ class Settler:
         def check(change: Change, params: dict[str, Any]) -> bool:
             live_id = change.live_id
             if kind == "ca_certificate":
-                body = self.client.call("DescribeCACertificates", {})
+                body = self.client.read("DescribeCACertificates", {})
                 items = (body.get("CACertificates") or {}).get("CACertificate") or []
                 return all(i.get("CACertificateId") != live_id for i in items)
-            body = self.client.call("DescribeServerCertificates", {})
+            body = self.client.read("DescribeServerCertificates", {})
             items = (body.get("ServerCertificates") or {}).get(
                 "ServerCertificate"
             ) or []
@@ -321,7 +321,7 @@ class Settler:
     # -- tags --------------------------------------------------------------
 
     def _tags(self, params: dict[str, Any]) -> dict[str, str]:
-        body = self.client.call(
+        body = self.client.read(
             "ListTagResources",
             {
                 "ResourceType": params["ResourceType"],

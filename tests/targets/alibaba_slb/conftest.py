@@ -23,7 +23,11 @@ def target_spec(emulator: EmulatorHandle, **options: object) -> TargetSpec:
         type="alibaba-slb",
         region=REGION,
         endpoint=f"http://{emulator.endpoint}",
-        options=tuple(sorted({"rate": 1000, "burst": 100, **options}.items())),
+        options=tuple(
+            sorted(
+                {"rate": 1000, "burst": 100, "read_retry_seconds": 1, **options}.items()
+            )
+        ),
     )
 
 

@@ -129,7 +129,7 @@ def test_refused_connection_is_transient_and_not_in_doubt(
         type="alibaba-slb",
         region="cn-hangzhou",
         endpoint=f"http://127.0.0.1:{port}",
-        options=(("connect_timeout_ms", 500),),
+        options=(("connect_timeout_ms", 500), ("read_retry_seconds", 1)),
     )
     target = AlibabaSlbTarget(spec)
 

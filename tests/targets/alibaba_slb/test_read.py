@@ -128,3 +128,22 @@ def test_local_endpoint_runs_the_embedded_emulator_without_credentials(
 
     assert (tmp_path / "emulator.lock").exists()  # the state lives under state_dir
     assert target.describe()["endpoint"] == "local"
+
+
+def test_reads_retry_through_heavy_throttling_and_plan_clean(
+    cloud_credentials: EmulatorHandle, slb_client: Client
+) -> None:
+    from tests.targets.alibaba_slb.conftest import target_spec
+
+    emulator = cloud_credentials
+    spec = spec_of(*build_fleet(slb_client, 3))
+    target = AlibabaSlbTarget(target_spec(emulator, read_retry_seconds=30))
+    emulator.set_faults(seed=7, throttle_rate=0.3, error_rate=0.05)
+
+    live = target.read_live_state(spec)
+
+    emulator.set_faults()
+    assert compare(spec, live, target).differences == []
+    calls = emulator.calls()
+    # Some reads were refused and tried again, yet the plan saw everything.
+    assert calls["total"] > live.read_calls
