@@ -170,3 +170,50 @@ def test_unowned_load_balancer_is_left_alone_until_adopted(aws, target):
 
     assert untouched == []
     assert "AddTags" in actions(changes)
+
+
+def test_server_cookie_stickiness_round_trips(aws, target):
+    sticky = "sticky_session: {type: server, cookie: SESSIONID}"
+
+    converge(target, load_spec_text(chat_spec(aws, listener=sticky)))
+
+    arn = aws.elbv2.describe_target_groups(Names=["chat-web"])["TargetGroups"][0][
+        "TargetGroupArn"
+    ]
+    values = {
+        a["Key"]: a["Value"]
+        for a in aws.elbv2.describe_target_group_attributes(TargetGroupArn=arn)[
+            "Attributes"
+        ]
+    }
+    assert values["stickiness.type"] == "app_cookie"
+    assert values["stickiness.app_cookie.cookie_name"] == "SESSIONID"
+
+
+def test_protected_load_balancer_is_not_pruned(aws, target):
+    converge(target, load_spec_text(chat_spec(aws, extra="deletion_protection: true")))
+    empty = load_spec_text(spec_yaml("load_balancers: {}\n"))
+
+    with pytest.raises(PlanError) as caught:
+        plan(target, empty, prune=True)
+
+    assert "deletion protection is on" in str(caught.value)
+    assert "set deletion_protection: false in the spec, apply" in str(caught.value)
+
+
+def test_listener_moves_to_another_group_with_its_settings(aws, target):
+    two_groups = chat_spec(aws).replace(
+        "\n    listeners:",
+        f"\n      api:\n        servers: [{{id: {aws.instances[2]}, port: 9000}}]"
+        "\n    listeners:",
+    )
+    converge(target, load_spec_text(two_groups))
+    moved = two_groups.replace("server_group: web", "server_group: api")
+
+    changes = converge(target, load_spec_text(moved))
+
+    assert actions(changes) == [
+        "ModifyListener",
+        "ModifyTargetGroup",
+        "ModifyTargetGroupAttributes",
+    ]
