@@ -34,6 +34,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
@@ -99,7 +100,16 @@ class LiveState:
     reads: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def load_balancer(self, name: str) -> LiveLoadBalancer | None:
-        return next((lb for lb in self.load_balancers if lb.spec.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict[str, LiveLoadBalancer]:
+        # Targets look load balancers up once per change: keep that O(1) for
+        # fleets of thousands. The first of a duplicated name wins, as before.
+        by_name: dict[str, LiveLoadBalancer] = {}
+        for lb in self.load_balancers:
+            by_name.setdefault(lb.spec.name, lb)
+        return by_name
 
     @property
     def read_calls(self) -> int:
