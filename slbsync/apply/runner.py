@@ -25,7 +25,7 @@ from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ApplyReport, ChangeResult, Outcome
 from slbsync.apply.retry import ChangeRunner, RetryPolicy
 from slbsync.diff.changes import Change, ChangeOp
-from slbsync.errors import LockError, SlbsyncError
+from slbsync.errors import LockError, SlbsyncError, TargetError
 from slbsync.plan.model import Plan, TargetPlan
 from slbsync.targets.base import Target
 
@@ -116,6 +116,9 @@ class PlanRunner:
 
         try:
             target.commit()
+        except TargetError as err:
+            # A target's errors name the target already ("target edge: ...").
+            report.commit_errors.append(str(err))
         except SlbsyncError as err:
             report.commit_errors.append(f"target {target.name}: {err}")
 

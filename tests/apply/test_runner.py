@@ -138,3 +138,16 @@ def test_interrupt_lets_calls_in_flight_finish_and_starts_nothing_new():
     assert make_plan(spec, [target]).write_calls == len(plan.changes) - len(
         target.calls
     )
+
+
+def test_commit_error_names_its_target_once():
+    from slbsync.errors import ConfigRejectedError
+
+    class RejectingTarget(FakeTarget):
+        def commit(self) -> None:
+            raise ConfigRejectedError("target fake: nginx -t rejected the config")
+
+    target = RejectingTarget()
+    _, report = _run(target, make_spec(make_lb("a")))
+
+    assert report.commit_errors == ["target fake: nginx -t rejected the config"]
