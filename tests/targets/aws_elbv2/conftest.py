@@ -106,12 +106,15 @@ targets:
 
 
 def load_spec_text(text: str, tmp: Path | None = None) -> Spec:
+    """Load ``text`` as a spec file (in ``tmp``, or a folder removed after)."""
     import tempfile
 
-    folder = tmp or Path(tempfile.mkdtemp(prefix="slbsync-aws-"))
-    path = folder / "spec.yaml"
-    path.write_text(textwrap.dedent(text))
-    return load_spec([path], environ={})
+    if tmp is not None:
+        path = tmp / "spec.yaml"
+        path.write_text(textwrap.dedent(text))
+        return load_spec([path], environ={})
+    with tempfile.TemporaryDirectory(prefix="slbsync-aws-") as folder:
+        return load_spec_text(text, Path(folder))
 
 
 def spec_yaml(body: str, *, endpoint: str | None = None) -> str:
