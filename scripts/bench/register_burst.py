@@ -69,7 +69,8 @@ def write_spec(folder: Path, url: str, group: dict[str, Any]) -> Path:
                 "type": "alibaba-slb",
                 "region": REGION,
                 "endpoint": url,
-                "options": {"rate": 50, "burst": 10},
+                "rate": 50,
+                "burst": 10,
             }
         },
         "load_balancers": {

@@ -52,6 +52,8 @@ def write_spec(
                 "endpoint": f"http://{emulator.endpoint}",
                 "rate": 1000,
                 "burst": 100,
+                # A failing cloud must fail a run within the tests' patience.
+                "read_retry_seconds": 1,
             }
         },
         "load_balancers": load_balancers,

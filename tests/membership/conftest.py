@@ -83,7 +83,8 @@ def write_cloud_spec(
         "type": "alibaba-slb",
         "region": "cn-hangzhou",
         "endpoint": endpoint,
-        "options": {"rate": rate, "burst": 100},
+        "rate": rate,
+        "burst": 100,
     }
     if lock:
         target["lock"] = lock

@@ -34,6 +34,7 @@ from tenacity import (
 from slbsync.errors import TargetError
 from slbsync.spec.model import TargetSpec
 from slbsync.targets.alibaba_slb.errors import SlbApiError, translate
+from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.ratelimit import RateLimiter
 from slbsync.targets.alibaba_slb.redact import guard_library_logs, redact_params
 
@@ -85,8 +86,8 @@ class SlbClient:
         self.spec = spec
         self.region = spec.region or "cn-hangzhou"
         self.limiter = limiter
-        self.read_retry_seconds = float(
-            spec.option("read_retry_seconds", READ_RETRY_SECONDS)
+        self.read_retry_seconds = option_number(
+            spec, "read_retry_seconds", READ_RETRY_SECONDS
         )
         self.calls: Counter[str] = Counter()
         # (action, "ok" or the error code): what the drift metrics count.
@@ -188,8 +189,8 @@ class SlbClient:
         endpoint = self.spec.endpoint
         config = Config(
             region_id=self.region,
-            read_timeout=int(self.spec.option("read_timeout_ms", 10000)),
-            connect_timeout=int(self.spec.option("connect_timeout_ms", 5000)),
+            read_timeout=int(option_number(self.spec, "read_timeout_ms", 10000)),
+            connect_timeout=int(option_number(self.spec, "connect_timeout_ms", 5000)),
         )
         if endpoint == "local":
             url, key_id, key_secret = _start_local_emulator(self.spec)

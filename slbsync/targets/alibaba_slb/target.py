@@ -22,6 +22,7 @@ from slbsync.targets.alibaba_slb.client import SlbClient
 from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
+from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
 from slbsync.targets.alibaba_slb.ratelimit import RateLimiter, TokenBucket
 from slbsync.targets.alibaba_slb.read import LiveReader
@@ -43,9 +44,9 @@ class AlibabaSlbTarget(Target):
         # No I/O here: the SDK client and credentials come on first call.
         self.region = spec.region or DEFAULT_REGION
         self.rate_limiter: RateLimiter = TokenBucket(
-            float(spec.option("rate", 20)),
-            int(spec.option("burst", 10)),
-            min_rate=float(spec.option("min_rate", 0.5)),
+            option_number(spec, "rate", 20),
+            int(option_number(spec, "burst", 10)),
+            min_rate=option_number(spec, "min_rate", 0.5),
         )
         self.client = SlbClient(spec, self.rate_limiter)
         self.applier = Applier(self.client, self.name, self.owner)
@@ -77,7 +78,7 @@ class AlibabaSlbTarget(Target):
             self.client,
             self.name,
             self.owner,
-            int(self.spec.option("read_concurrency", 8)),
+            int(option_number(self.spec, "read_concurrency", 8)),
         )
         live = reader.read(spec)
         self.applier.ids.learn(live)

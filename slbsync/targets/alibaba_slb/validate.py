@@ -7,6 +7,7 @@ API reference (shared/reference/slb-api.md, sections 2 and 3).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from slbsync.spec.model import (
     ServerGroup,
     ServerType,
     Spec,
+    TargetSpec,
 )
 from slbsync.targets.alibaba_slb.names import certificate_id
 from slbsync.targets.alibaba_slb.normalise import (
@@ -28,6 +30,7 @@ from slbsync.targets.alibaba_slb.normalise import (
     TO_PORTABLE_SCHEDULER,
     native_scheduler,
 )
+from slbsync.targets.alibaba_slb.options import OPTIONS, is_valid_number
 from slbsync.targets.base import OWNER_TAG
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9._\-]{0,79}")
@@ -52,11 +55,31 @@ HEALTH_CHECK_RANGES = (
 )
 
 
+def option_problems(target: TargetSpec) -> list[str]:
+    """Unknown or malformed options of an alibaba-slb target."""
+    found = []
+    base = f"targets.{target.name}"
+    for key, value in target.options:
+        if key not in OPTIONS:
+            close = difflib.get_close_matches(key, OPTIONS, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            known = ", ".join(sorted(OPTIONS))
+            message = f'"{key}" is not an alibaba-slb option{hint} (options: {known})'
+            found.append(_at(target.location, f"{base}.{key}", message))
+        elif not is_valid_number(key, value):
+            message = f'"{value}" is not a number of at least {OPTIONS[key]:g}'
+            found.append(_at(target.location, f"{base}.{key}", message))
+    return found
+
+
 def problems_in(spec: Spec, target: str) -> list[str]:
     """Every problem SLB would have with the parts of ``spec`` on ``target``."""
     acls = {acl.name for acl in spec.acls_on(target)}
     certs = {cert.name: cert for cert in spec.certificates_on(target)}
     found: list[str] = []
+    target_spec = spec.target(target)
+    if target_spec is not None:
+        found.extend(option_problems(target_spec))
     for lb in spec.load_balancers_on(target):
         found.extend(_load_balancer(lb, acls, certs))
     for acl in spec.acls_on(target):
