@@ -29,8 +29,8 @@ PAGE_SIZE = 400  # the most DescribeLoadBalancers/DescribeTargetGroups return
 ClientFactory = Callable[[TargetSpec], Any]
 
 
-def boto3_client(spec: TargetSpec) -> Any:
-    """An ``elbv2`` client from boto3's chain, without SDK-side retries."""
+def boto3_client(spec: TargetSpec, service: str = "elbv2") -> Any:
+    """A ``service`` client from boto3's chain, without SDK-side retries."""
     import boto3  # type: ignore[import-untyped]
 
     session = boto3.session.Session(profile_name=spec.profile)
@@ -40,7 +40,7 @@ def boto3_client(spec: TargetSpec) -> Any:
         read_timeout=float(spec.option("read_timeout", 20)),
     )
     return session.client(
-        "elbv2",
+        service,
         region_name=spec.region or session.region_name,
         endpoint_url=spec.endpoint or None,
         config=config,
@@ -95,6 +95,17 @@ class ElbClient:
             items.extend(response.get(key, []))
             marker = response.get("NextMarker")
             if not marker:
+                return items
+
+    def tagged(self, **params: Any) -> list[dict[str, Any]]:
+        """Every resource GetResources (Resource Groups Tagging API) matches."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            response = self.call("GetResources", PaginationToken=token, **params)
+            items.extend(response.get("ResourceTagMappingList", []))
+            token = response.get("PaginationToken") or ""
+            if not token:
                 return items
 
     def _count_result(self, action: str, result: str) -> None:

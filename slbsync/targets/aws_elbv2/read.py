@@ -1,26 +1,23 @@
 """Read the live state a spec names, with few calls.
 
-ELBv2 has no tag filter on ``DescribeLoadBalancers``, and a call by
-``Names`` fails whole when one name does not exist (a spec's new load
-balancers), so the reader lists the region instead, 400 to a page:
+ELBv2 has no tag filter of its own, so owned resources are found with the
+Resource Groups Tagging API:
 
-1. ``DescribeLoadBalancers`` (paged) and ``DescribeTags`` for 20 load
-   balancers a call: the ones the spec names and the owned ones it no
-   longer names (for ``--prune``).
+1. ``GetResources`` by the ownership tag (100 a page): owned load balancers
+   and target groups with their tags. ``DescribeLoadBalancers`` by the
+   spec's names (20 a call; a call with a name that does not exist yet
+   fails whole, and then the region is listed instead, 400 a page) and by
+   the ARNs of owned load balancers the spec no longer names (for
+   ``--prune``); ``DescribeTags`` (20 a call) for named ones not owned.
 2. Per load balancer in scope: ``DescribeListeners`` and
    ``DescribeLoadBalancerAttributes``.
 3. ``DescribeTargetGroups`` (paged), ``DescribeTags`` for 20 target groups a
-   call (those attached to a load balancer in scope or named after a spec
-   group), then per group ``DescribeTargetHealth`` (its members) and
-   ``DescribeTargetGroupAttributes``.
+   call for groups not owned (those attached to a load balancer in scope or
+   named after a spec group; owned ones tagged for a load balancer in scope
+   count too, attached or not), then per group ``DescribeTargetHealth``
+   (its members) and ``DescribeTargetGroupAttributes``.
 
 Rounds 2 and 3 run concurrently under ``read_concurrency``.
-
-TODO(aws): finding owned load balancers costs a DescribeTags call per 20
-load balancers of the whole region, which adds up in regions with
-thousands; the way out is the Resource Groups Tagging API (GetResources
-filtered by the ownership tag, which also finds owned target groups no
-load balancer uses), at the price of one more IAM permission.
 """
 
 from __future__ import annotations
@@ -43,6 +40,7 @@ from slbsync.spec.model import (
     Spec,
 )
 from slbsync.targets.aws_elbv2.client import PAGE_SIZE, ElbClient
+from slbsync.targets.aws_elbv2.errors import ElbApiError
 from slbsync.targets.aws_elbv2.mapping import (
     ADDRESS_TYPE,
     IP_VERSION,
@@ -62,6 +60,9 @@ from slbsync.targets.base import OWNER_TAG, LiveLoadBalancer, LiveState
 log = logging.getLogger(__name__)
 
 TAGS_PER_CALL = 20
+NAMES_PER_CALL = 20
+ARNS_PER_CALL = 20
+OWNED_TYPES = ["elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup"]
 T = TypeVar("T")
 
 
@@ -98,38 +99,46 @@ class LiveReader:
     """One read of the live state for one spec."""
 
     def __init__(
-        self, client: ElbClient, target: str, owner: str, concurrency: int = 4
+        self,
+        client: ElbClient,
+        target: str,
+        owner: str,
+        concurrency: int = 4,
+        tagging: ElbClient | None = None,
     ) -> None:
         self.client = client
+        self.tagging = tagging
         self.target = target
         self.owner = owner
         self.concurrency = max(1, concurrency)
         self.catalogue = Catalogue()
 
     def read(self, spec: Spec) -> LiveState:
-        before = self.client.counts()
+        before = self._counts()
         desired = {
             lb.name: normalise_load_balancer(lb)
             for lb in spec.load_balancers_on(self.target)
         }
         self.catalogue.desired = desired
-        listing = self.client.pages(
-            "DescribeLoadBalancers", "LoadBalancers", PageSize=PAGE_SIZE
+        owned = self._owned()
+        in_scope = self._load_balancers(sorted(desired), owned)
+        tags = {arn: tags for arn, tags in owned.items() if ":loadbalancer/" in arn}
+        tags.update(
+            self._tags(
+                [
+                    item["LoadBalancerArn"]
+                    for item in in_scope
+                    if item["LoadBalancerArn"] not in tags
+                ]
+            )
         )
-        tags = self._tags([item["LoadBalancerArn"] for item in listing])
-        in_scope = [
-            item
-            for item in listing
-            if item["LoadBalancerName"] in desired
-            or tags.get(item["LoadBalancerArn"], {}).get(OWNER_TAG) == self.owner
-        ]
         details = self._run([partial(self._details, item) for item in in_scope])
-        groups = self._target_groups(in_scope, desired)
+        groups = self._target_groups(in_scope, desired, owned)
         live = [
             self._live_load_balancer(item, tags, listeners, attributes, groups, desired)
             for item, (listeners, attributes) in zip(in_scope, details, strict=True)
         ]
-        after = self.client.counts()
+        after = self._counts()
         reads = tuple(
             sorted(
                 (action, count - before.get(action, 0))
@@ -144,6 +153,81 @@ class LiveReader:
         )
 
     # -- calls --
+
+    def _counts(self) -> dict[str, int]:
+        counts = dict(self.client.counts())
+        if self.tagging is not None:
+            counts.update(self.tagging.counts())
+        return counts
+
+    def _owned(self) -> dict[str, dict[str, str]]:
+        """Owned load balancers and target groups by ARN, with their tags."""
+        if self.tagging is None:
+            return {}
+        found = self.tagging.tagged(
+            TagFilters=[{"Key": OWNER_TAG, "Values": [self.owner]}],
+            ResourceTypeFilters=OWNED_TYPES,
+            ResourcesPerPage=100,
+        )
+        return {
+            item["ResourceARN"]: {
+                tag["Key"]: tag.get("Value", "") for tag in item.get("Tags", [])
+            }
+            for item in found
+        }
+
+    def _load_balancers(
+        self, names: Sequence[str], owned: dict[str, dict[str, str]]
+    ) -> list[dict[str, Any]]:
+        """The load balancers the spec names, then the owned ones it does not."""
+        found: dict[str, dict[str, Any]] = {}
+        listing: list[dict[str, Any]] | None = None
+        for i in range(0, len(names), NAMES_PER_CALL):
+            batch = list(names[i : i + NAMES_PER_CALL])
+            try:
+                items = self.client.pages(
+                    "DescribeLoadBalancers", "LoadBalancers", Names=batch
+                )
+            except ElbApiError as err:
+                if err.code != "LoadBalancerNotFound":
+                    raise
+                # One new name fails the batch whole: list the region once.
+                if listing is None:
+                    listing = self.client.pages(
+                        "DescribeLoadBalancers", "LoadBalancers", PageSize=PAGE_SIZE
+                    )
+                items = [x for x in listing if x["LoadBalancerName"] in set(batch)]
+            found.update({item["LoadBalancerArn"]: item for item in items})
+        rest = sorted(
+            arn for arn in owned if ":loadbalancer/" in arn and arn not in found
+        )
+        for i in range(0, len(rest), ARNS_PER_CALL):
+            batch = rest[i : i + ARNS_PER_CALL]
+            try:
+                items = self.client.pages(
+                    "DescribeLoadBalancers", "LoadBalancers", LoadBalancerArns=batch
+                )
+            except ElbApiError as err:
+                if err.code != "LoadBalancerNotFound":
+                    raise
+                # Deleted since the tag index saw it: ask one by one.
+                items = self._one_by_one(batch)
+            found.update({item["LoadBalancerArn"]: item for item in items})
+        return sorted(found.values(), key=lambda item: item["LoadBalancerName"])
+
+    def _one_by_one(self, arns: Sequence[str]) -> list[dict[str, Any]]:
+        items = []
+        for arn in arns:
+            try:
+                response = self.client.call(
+                    "DescribeLoadBalancers", LoadBalancerArns=[arn]
+                )
+            except ElbApiError as err:
+                if err.code != "LoadBalancerNotFound":
+                    raise
+                continue
+            items.extend(response.get("LoadBalancers", []))
+        return items
 
     def _tags(self, arns: Sequence[str]) -> dict[str, dict[str, str]]:
         batches = [
@@ -176,7 +260,10 @@ class LiveReader:
         return listeners, _attributes(response)
 
     def _target_groups(
-        self, lbs: Sequence[dict[str, Any]], desired: dict[str, LoadBalancer]
+        self,
+        lbs: Sequence[dict[str, Any]],
+        desired: dict[str, LoadBalancer],
+        owned: dict[str, dict[str, str]],
     ) -> dict[str, tuple[TargetGroupFacts, dict[str, str], list[dict[str, Any]]]]:
         """In-scope target groups by ARN: facts, tags and member health."""
         if not lbs and not desired:
@@ -190,13 +277,28 @@ class LiveReader:
         listing = self.client.pages(
             "DescribeTargetGroups", "TargetGroups", PageSize=PAGE_SIZE
         )
+        scope = {item["LoadBalancerName"] for item in lbs}
         candidates = [
             item
             for item in listing
             if item["TargetGroupName"] in wanted
             or arns & set(item.get("LoadBalancerArns", []))
+            or owned.get(item["TargetGroupArn"], {}).get(LB_TAG) in scope
         ]
-        tags = self._tags([item["TargetGroupArn"] for item in candidates])
+        tags = {
+            item["TargetGroupArn"]: owned[item["TargetGroupArn"]]
+            for item in candidates
+            if item["TargetGroupArn"] in owned
+        }
+        tags.update(
+            self._tags(
+                [
+                    item["TargetGroupArn"]
+                    for item in candidates
+                    if item["TargetGroupArn"] not in tags
+                ]
+            )
+        )
         extra = self._run([partial(self._group_details, item) for item in candidates])
         result = {}
         for item, (attributes, members) in zip(candidates, extra, strict=True):

@@ -11,6 +11,7 @@ in seconds. docs/targets/aws-elbv2.md maps the spec to AWS.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
@@ -25,6 +26,8 @@ from slbsync.targets.aws_elbv2.read import Catalogue, LiveReader
 from slbsync.targets.aws_elbv2.validate import FOREIGN_LB_FIELDS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
 
+TAGGING_CLIENT = partial(boto3_client, service="resourcegroupstaggingapi")
+
 
 class AwsElbv2Target(Target):
     """AWS Elastic Load Balancing v2: application and network load balancers."""
@@ -33,11 +36,16 @@ class AwsElbv2Target(Target):
     max_servers_per_call: ClassVar[int | None] = TARGETS_PER_CALL
 
     def __init__(
-        self, spec: TargetSpec, client_factory: ClientFactory = boto3_client
+        self,
+        spec: TargetSpec,
+        client_factory: ClientFactory = boto3_client,
+        tagging_factory: ClientFactory = TAGGING_CLIENT,
     ) -> None:
         super().__init__(spec)
         # No I/O here: boto3 builds its client and finds credentials on first call.
         self.client = ElbClient(spec, client_factory)
+        # Owned resources by tag: ELBv2 itself cannot filter by tag.
+        self.tagging = ElbClient(spec, tagging_factory)
         self.catalogue = Catalogue()
         self.applier = Applier(self.client, self.catalogue, self.name)
 
@@ -65,6 +73,7 @@ class AwsElbv2Target(Target):
             self.name,
             self.owner,
             int(self.spec.option("read_concurrency", 4)),
+            tagging=self.tagging,
         )
         live = reader.read(spec)
         _merge(self.catalogue, reader.catalogue)
@@ -96,10 +105,10 @@ class AwsElbv2Target(Target):
 
     def calls_made(self) -> dict[str, int]:
         """Every call this target made so far, by action (reads and writes)."""
-        return self.client.counts()
+        return {**self.tagging.counts(), **self.client.counts()}
 
     def call_results(self) -> dict[tuple[str, str], int]:
-        return self.client.result_counts()
+        return {**self.tagging.result_counts(), **self.client.result_counts()}
 
     def target_states(self, lb: str, group: str) -> dict[tuple[str, int], str]:
         """Each member's AWS state (healthy, draining, ...), read now."""

@@ -145,3 +145,17 @@ def test_missing_credentials_say_how_to_set_them(aws, monkeypatch):
 
     assert "no AWS credentials found" in str(caught.value)
     assert "AWS_ACCESS_KEY_ID" in str(caught.value)
+
+
+def test_a_new_name_in_a_names_call_falls_back_to_listing(aws):
+    # AWS fails DescribeLoadBalancers(Names=...) whole when one name is new;
+    # moto answers with the ones it has, so the failure is injected here.
+    not_found = client_error("LoadBalancerNotFound", 400, "DescribeLoadBalancers")
+    target = flaky_target({"describe_load_balancers": [not_found]})
+    aws.elbv2.create_load_balancer(Name="chat", Subnets=aws.subnets)
+
+    live = target.read_live_state(load_spec_text(chat(aws)))
+
+    assert [lb.spec.name for lb in live.load_balancers] == ["chat"]
+    assert target.call_results()[("DescribeLoadBalancers", "LoadBalancerNotFound")] == 1
+    assert dict(live.reads)["DescribeLoadBalancers"] == 2  # the batch, the listing
