@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 for _name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
     os.environ.pop(_name, None)
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter  # noqa: E402
 from slbsync.apply.runner import PlanRunner  # noqa: E402
 from slbsync.diff.compare import compare  # noqa: E402
 from slbsync.plan.make import make_plan  # noqa: E402
+from slbsync.ratelimit import AdaptiveRateLimiter  # noqa: E402
 from slbsync.spec.model import (  # noqa: E402
     Listener,
     LoadBalancer,

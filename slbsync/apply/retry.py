@@ -23,10 +23,10 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ChangeResult, Outcome
 from slbsync.diff.changes import Change
 from slbsync.errors import CloudApiError
+from slbsync.ratelimit import AdaptiveRateLimiter
 from slbsync.targets.base import ChangeOutcome, Target
 
 log = logging.getLogger(__name__)

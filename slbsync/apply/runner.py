@@ -21,12 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ApplyReport, ChangeResult, Outcome
 from slbsync.apply.retry import ChangeRunner, RetryPolicy
 from slbsync.diff.changes import Change, ChangeOp
 from slbsync.errors import LockError, SlbsyncError, TargetError
 from slbsync.plan.model import Plan, TargetPlan
+from slbsync.ratelimit import AdaptiveRateLimiter
 from slbsync.targets.base import Target
 
 if TYPE_CHECKING:

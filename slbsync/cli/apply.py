@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ApplyReport, Outcome
 from slbsync.apply.runner import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT, PlanRunner
 from slbsync.cli.common import (
@@ -30,6 +29,7 @@ from slbsync.plan.model import Plan
 from slbsync.plan.render import address_text, render_text
 from slbsync.plan.safety import DEFAULT_MAX_REMOVAL, check_safety
 from slbsync.plan.saved import check_fresh, load_saved_plan
+from slbsync.ratelimit import AdaptiveRateLimiter
 from slbsync.targets.base import Target
 
 log = logging.getLogger(__name__)

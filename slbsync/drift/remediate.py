@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from slbsync import __version__
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import ApplyReport
 from slbsync.apply.runner import DEFAULT_RATE_LIMIT, PlanRunner
 from slbsync.diff.compare import compare
@@ -27,6 +26,7 @@ from slbsync.membership.locks import DEFAULT_LOCK_DIR, LoadBalancerLock, lock_fo
 from slbsync.plan.make import target_plan_from
 from slbsync.plan.model import Plan
 from slbsync.plan.safety import DEFAULT_MAX_REMOVAL, check_safety
+from slbsync.ratelimit import AdaptiveRateLimiter
 from slbsync.spec.model import Spec
 from slbsync.targets.base import Target
 

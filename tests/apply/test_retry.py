@@ -1,9 +1,9 @@
 import logging
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
 from slbsync.apply.report import Outcome
 from slbsync.apply.retry import ChangeRunner, RetryPolicy
 from slbsync.plan.make import make_plan
+from slbsync.ratelimit import AdaptiveRateLimiter
 from tests.fakes import (
     FakeLostResponseError,
     FakeRejectedError,

@@ -32,10 +32,10 @@ from tenacity import (
 )
 
 from slbsync.errors import TargetError
+from slbsync.ratelimit import RateLimiter
 from slbsync.spec.model import TargetSpec
 from slbsync.targets.alibaba_slb.errors import SlbApiError, translate
 from slbsync.targets.alibaba_slb.options import option_number
-from slbsync.targets.alibaba_slb.ratelimit import RateLimiter
 from slbsync.targets.alibaba_slb.redact import guard_library_logs, redact_params
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change
 from slbsync.diff.differences import Difference
+from slbsync.ratelimit import AdaptiveRateLimiter, RateLimiter
 from slbsync.spec.model import LoadBalancer, Server, ServerGroup, Spec, TargetSpec
 from slbsync.targets.alibaba_slb.apply import Applier
 from slbsync.targets.alibaba_slb.changes_children import SERVERS_PER_CALL
@@ -24,7 +25,6 @@ from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
-from slbsync.targets.alibaba_slb.ratelimit import RateLimiter, TokenBucket
 from slbsync.targets.alibaba_slb.read import LiveReader
 from slbsync.targets.alibaba_slb.settle import Settler
 from slbsync.targets.alibaba_slb.validate import problems_in
@@ -43,9 +43,9 @@ class AlibabaSlbTarget(Target):
         super().__init__(spec)
         # No I/O here: the SDK client and credentials come on first call.
         self.region = spec.region or DEFAULT_REGION
-        self.rate_limiter: RateLimiter = TokenBucket(
+        self.rate_limiter: RateLimiter = AdaptiveRateLimiter(
             option_number(spec, "rate", 20),
-            int(option_number(spec, "burst", 10)),
+            burst=int(option_number(spec, "burst", 10)),
             min_rate=option_number(spec, "min_rate", 0.5),
         )
         self.client = SlbClient(spec, self.rate_limiter)

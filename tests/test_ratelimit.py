@@ -1,6 +1,6 @@
 import pytest
 
-from slbsync.apply.ratelimit import AdaptiveRateLimiter
+from slbsync.ratelimit import AdaptiveRateLimiter
 from tests.apply.test_retry import FakeClock
 
 

@@ -1,5 +1,8 @@
 """A client-side rate limit that backs off when the cloud throttles.
 
+Shared by the apply runner and the cloud targets (which read with it, and
+take the runner's limiter when it hands them one), so it sits outside both.
+
 A token bucket: ``rate`` calls per second on average, bursts up to
 ``burst``. A throttling answer halves the rate (additive increase,
 multiplicative decrease, as TCP does), and every call that goes through wins
@@ -13,8 +16,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 log = logging.getLogger(__name__)
+
+
+class RateLimiter(Protocol):
+    """What a caller needs of a limiter: a token per call, and feedback."""
+
+    rate: float
+
+    def acquire(self) -> float: ...
+
+    def slow_down(self) -> None: ...
+
+    def recover(self) -> None: ...
 
 
 class AdaptiveRateLimiter:
