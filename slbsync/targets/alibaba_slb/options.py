@@ -25,18 +25,20 @@ OPTIONS: dict[str, float | None] = {
 }
 
 
-def is_valid_number(key: str, value: object) -> bool:
+def is_valid_value(key: str, value: object) -> bool:
+    """True for any text option, and for a number option at its minimum or above."""
     minimum = OPTIONS.get(key)
+    if minimum is None:
+        return True
     try:
-        number = float(str(value))
+        return float(str(value)) >= minimum
     except ValueError:
         return False
-    return minimum is None or number >= minimum
 
 
 def option_number(spec: TargetSpec, key: str, default: float) -> float:
     """A numeric option, or ``default`` when it is unset or malformed."""
     value = spec.option(key)
-    if value is None or not is_valid_number(key, value):
+    if value is None or not is_valid_value(key, value):
         return default
     return float(str(value))

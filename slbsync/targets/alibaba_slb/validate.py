@@ -30,7 +30,7 @@ from slbsync.targets.alibaba_slb.normalise import (
     TO_PORTABLE_SCHEDULER,
     native_scheduler,
 )
-from slbsync.targets.alibaba_slb.options import OPTIONS, is_valid_number
+from slbsync.targets.alibaba_slb.options import OPTIONS, is_valid_value
 from slbsync.targets.base import OWNER_TAG
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9._\-]{0,79}")
@@ -66,7 +66,7 @@ def option_problems(target: TargetSpec) -> list[str]:
             known = ", ".join(sorted(OPTIONS))
             message = f'"{key}" is not an alibaba-slb option{hint} (options: {known})'
             found.append(_at(target.location, f"{base}.{key}", message))
-        elif not is_valid_number(key, value):
+        elif not is_valid_value(key, value):
             message = f'"{value}" is not a number of at least {OPTIONS[key]:g}'
             found.append(_at(target.location, f"{base}.{key}", message))
     return found

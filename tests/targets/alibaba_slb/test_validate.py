@@ -14,7 +14,8 @@ def test_unknown_target_option_is_refused_with_did_you_mean(tmp_path: Path) -> N
     path = tmp_path / "spec.yaml"
     path.write_text(
         "targets:\n"
-        "  cloud: {type: alibaba-slb, region: cn-hangzhou, rat: 5, burst: x}\n"
+        "  cloud: {type: alibaba-slb, region: cn-hangzhou,\n"
+        "          rat: 5, burst: x, owner: im}\n"
         "load_balancers:\n"
         "  chat: {target: cloud}\n"
     )
@@ -26,3 +27,5 @@ def test_unknown_target_option_is_refused_with_did_you_mean(tmp_path: Path) -> N
         in message
     )
     assert 'targets.cloud.burst: "x" is not a number of at least 1' in message
+    assert "targets.cloud.owner" not in message  # a text option takes any text
+    assert caught.value.problems and len(caught.value.problems) == 2
