@@ -23,7 +23,6 @@ from slbsync.diff.changes import (
     ResourceKind,
     payload_of,
 )
-from slbsync.diff.compare import plain
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import CloudApiError, TargetError
 from slbsync.spec.model import (
@@ -36,6 +35,7 @@ from slbsync.spec.model import (
     Spec,
     TargetSpec,
 )
+from slbsync.spec.plain import to_plain
 from slbsync.targets.base import (
     ChangeOutcome,
     LiveAcl,
@@ -216,7 +216,7 @@ class FakeTarget(Target):
             f"{verb}{noun}",
             fields=fields,
             live_id=diff.live_id,
-            payload=payload_of(desired=plain(diff.desired)),
+            payload=payload_of(desired=to_plain(diff.desired)),
         )
         if diff.kind != K.LISTENER:
             return [change]
@@ -274,7 +274,7 @@ class FakeTarget(Target):
             picked = [d for d in diffs if d.status == status]
             for start in range(0, len(picked), size):
                 batch = picked[start : start + size]
-                servers = [plain(d.desired or d.live) for d in batch]
+                servers = [to_plain(d.desired or d.live) for d in batch]
                 address = ResourceAddress(self.name, lb, K.SERVERS, group)
                 fields = tuple(
                     FieldChange(

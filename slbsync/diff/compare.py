@@ -34,7 +34,6 @@ What the differences promise to a target:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +52,7 @@ from slbsync.spec.model import (
     ServerGroup,
     Spec,
 )
+from slbsync.spec.plain import field_names, is_model_value, to_plain
 from slbsync.targets.base import LiveLoadBalancer, LiveState, Target
 
 Discover = Callable[[LoadBalancer, ServerGroup], tuple[Server, ...]]
@@ -130,25 +130,12 @@ def compare(
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """A dataclass as dotted field names to JSON-friendly leaf values."""
-    if _is_dataclass(value):
+    if is_model_value(value):
         flat: dict[str, Any] = {}
-        for name in _field_names(type(value)):
+        for name in field_names(type(value)):
             flat.update(flatten(getattr(value, name), f"{prefix}{name}."))
         return flat
-    return {prefix.rstrip("."): plain(value)}
-
-
-def plain(value: Any) -> Any:
-    """A model value as plain JSON-compatible data (tuples become lists)."""
-    if _is_dataclass(value):
-        return {name: plain(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, tuple | list):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, str):
-        return str(value)  # StrEnum members become their plain value
-    return value
+    return {prefix.rstrip("."): to_plain(value)}
 
 
 def field_changes(
@@ -157,7 +144,7 @@ def field_changes(
     """The attributes of ``kind`` where ``desired`` and ``live`` differ."""
     skip = _NOT_ATTRIBUTES.get(kind, set())
     changes = []
-    for name in _field_names(type(desired)):
+    for name in field_names(type(desired)):
         if name in skip or name in ignored:
             continue
         new, old = getattr(desired, name), getattr(live, name, None)
@@ -169,24 +156,6 @@ def field_changes(
             if not _is_ignored(key, ignored) and have.get(key) != want.get(key):
                 changes.append(FieldChange(key, have.get(key), want.get(key)))
     return tuple(sorted(changes, key=lambda change: change.field))
-
-
-def _is_dataclass(value: Any) -> bool:
-    return hasattr(type(value), "__dataclass_fields__")
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    """A model class's field names, without ``location`` (not compared)."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        fields = dataclasses.fields(cls)
-        names = _FIELD_NAMES[cls] = tuple(
-            f.name for f in fields if f.name != "location"
-        )
-    return names
 
 
 def _is_ignored(name: str, ignored: frozenset[str]) -> bool:

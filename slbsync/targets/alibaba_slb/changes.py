@@ -24,9 +24,9 @@ from slbsync.diff.changes import (
     ResourceKind,
     payload_of,
 )
-from slbsync.diff.compare import plain
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Acl, AclEntry, Certificate, LoadBalancer
+from slbsync.spec.plain import to_plain
 from slbsync.targets.alibaba_slb.names import certificate_upload_name, client_token
 from slbsync.targets.alibaba_slb.refs import PlanRefs, ref
 from slbsync.targets.base import OWNER_TAG, LiveState
@@ -94,7 +94,7 @@ def change(
 
 def _plain(value: Any) -> Any:
     """JSON-compatible: the payload of a saved plan must round-trip."""
-    return json.loads(json.dumps(plain(value)))
+    return json.loads(json.dumps(to_plain(value)))
 
 
 def owner_tags(

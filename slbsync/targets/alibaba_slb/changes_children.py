@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from slbsync.diff.changes import Change, ChangeOp, FieldChange, ResourceKind
-from slbsync.diff.compare import plain
 from slbsync.diff.differences import Difference
 from slbsync.spec.model import ForwardingRule, Listener, Protocol, Server, ServerGroup
+from slbsync.spec.plain import to_plain
 from slbsync.targets.alibaba_slb.changes import (
     MISSING,
     MODIFIED,
@@ -443,7 +443,7 @@ def create_rules(
                     "ListenerProtocol": protocol,
                     "RuleList": items,
                 },
-                fields=[FieldChange(r.name, None, plain(r)) for r in chunk],
+                fields=[FieldChange(r.name, None, to_plain(r)) for r in chunk],
                 replacement=replacement,
                 lb=lb,
                 listener=label,
@@ -489,7 +489,7 @@ def _delete_rules(
                     for d in diffs
                 ]
             },
-            fields=[FieldChange(r.name, plain(r), None) for r in rules],
+            fields=[FieldChange(r.name, to_plain(r), None) for r in rules],
             live_id=diffs[0].live_id if len(diffs) == 1 else None,
             replacement=replacement,
             lb=lb,

@@ -27,10 +27,10 @@ from slbsync.diff.changes import (
     ResourceKind,
     payload_of,
 )
-from slbsync.diff.compare import plain
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import PlanError
 from slbsync.spec.model import Listener, LoadBalancer, Server, ServerGroup
+from slbsync.spec.plain import to_plain
 from slbsync.targets.aws_elbv2.mapping import (
     APPLICATION,
     IP_ADDRESS_TYPE,
@@ -165,7 +165,7 @@ class Planner:
         if lb.security_groups:
             params["SecurityGroups"] = list(lb.security_groups)
         fields = [
-            FieldChange(name, None, plain(getattr(lb, name)))
+            FieldChange(name, None, to_plain(getattr(lb, name)))
             for name in ("type", "address_type", "subnets", "security_groups", "tags")
             if getattr(lb, name) not in (None, ())
         ]
@@ -641,7 +641,11 @@ class Planner:
                         **_modifiable(health_params(desired.health_check)),
                     },
                     fields=health_fields
-                    or [FieldChange("health_check", None, plain(desired.health_check))],
+                    or [
+                        FieldChange(
+                            "health_check", None, to_plain(desired.health_check)
+                        )
+                    ],
                     live_id=facts.arn,
                     lb=lb,
                     group=group,
@@ -690,7 +694,7 @@ def change(
 
 def _plain(value: Any) -> Any:
     """JSON-compatible: the payload of a saved plan must round-trip."""
-    return json.loads(json.dumps(plain(value)))
+    return json.loads(json.dumps(to_plain(value)))
 
 
 def _flag(on: bool) -> str:

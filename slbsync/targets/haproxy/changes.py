@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Listener, LoadBalancer, Server
+from slbsync.spec.plain import to_plain
 from slbsync.targets.base import LiveState
-from slbsync.targets.haproxy.codec import to_plain
 from slbsync.targets.haproxy.mapping import backend_name, server_name
 from slbsync.targets.haproxy.normalise import (
     normalise_group,

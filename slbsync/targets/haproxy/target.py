@@ -32,9 +32,9 @@ from slbsync.spec.model import (
     Spec,
     TargetSpec,
 )
+from slbsync.spec.plain import from_plain
 from slbsync.targets.base import ChangeOutcome, LiveLoadBalancer, LiveState, Target
 from slbsync.targets.haproxy import changes as haproxy_changes
-from slbsync.targets.haproxy.codec import from_plain
 from slbsync.targets.haproxy.mapping import server_endpoint
 from slbsync.targets.haproxy.normalise import normalise_load_balancer
 from slbsync.targets.haproxy.options import (

@@ -30,7 +30,7 @@ from slbsync.spec.model import (
     ServerGroup,
     ServerType,
 )
-from slbsync.targets.nginx.codec import from_plain
+from slbsync.spec.plain import from_plain
 from slbsync.targets.nginx.mapping import (
     HEALTH_CHECK_TYPES,
     normalise_load_balancer,

@@ -25,7 +25,7 @@ from slbsync.spec.model import (
     Protocol,
     Server,
 )
-from slbsync.targets.nginx.codec import to_plain
+from slbsync.spec.plain import to_plain
 from slbsync.targets.nginx.mapping import (
     UNSAFE_NAME,
     XFF_HEADERS,

@@ -3,7 +3,7 @@
 ``apply_change`` does not touch nginx: it folds each change into an
 in-memory model that starts as the owned file reads, and ``commit`` renders
 that model once. Each change carries the desired (or, for a delete, the
-live) resource as plain values (``codec.py``), so a saved plan stages the
+live) resource as plain values (``slbsync/spec/plain.py``), so a saved plan stages the
 same way.
 """
 
@@ -22,7 +22,7 @@ from slbsync.spec.model import (
     Server,
     ServerGroup,
 )
-from slbsync.targets.nginx.codec import from_plain
+from slbsync.spec.plain import from_plain
 
 log = logging.getLogger(__name__)
 

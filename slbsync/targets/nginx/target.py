@@ -25,6 +25,7 @@ from slbsync.diff.changes import (
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
 from slbsync.spec.model import Certificate, Listener, LoadBalancer, Spec, TargetSpec
+from slbsync.spec.plain import from_plain, to_plain
 from slbsync.targets.base import (
     ChangeOutcome,
     LiveCertificate,
@@ -33,7 +34,6 @@ from slbsync.targets.base import (
     Target,
 )
 from slbsync.targets.nginx.capabilities import spec_problems
-from slbsync.targets.nginx.codec import from_plain, to_plain
 from slbsync.targets.nginx.deploy import deploy
 from slbsync.targets.nginx.mapping import normalise_load_balancer
 from slbsync.targets.nginx.options import parse_options

@@ -17,8 +17,8 @@ from slbsync.spec.model import (
     Spec,
     TargetSpec,
 )
+from slbsync.spec.plain import from_plain, to_plain
 from slbsync.targets.base import LiveLoadBalancer, LiveState
-from slbsync.targets.haproxy.codec import from_plain, to_plain
 from slbsync.targets.haproxy.target import HaproxyTarget
 
 TARGET = HaproxyTarget(TargetSpec(name="edge", type="haproxy"))
