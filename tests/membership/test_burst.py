@@ -83,3 +83,49 @@ def test_burst_of_200_registrations_all_in_service(
         f"\nburst: {NODES} nodes, {calls['total']} API calls "
         f"({calls['total'] / NODES:.1f} a node) at {RATE} calls/s: {by_action}"
     )
+
+
+def test_burst_of_200_register_processes_all_in_service(
+    limited_emulator: EmulatorProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The issue's own shape: 200 separate `slbsync register` processes
+    # started at once, as 200 booting nodes would, sharing the lock directory.
+    for key, value in clean_env().items():
+        monkeypatch.setenv(key, value)
+    path = write_cloud_spec(tmp_path / "specs", limited_emulator.url, EXTERNAL)
+    setup = subprocess.run(
+        [sys.executable, "-m", "slbsync", "apply", str(path), "--auto-approve"],
+        env=clean_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    ids = [f"i-proc{n:03d}" for n in range(NODES)]
+    limited_emulator.control(
+        "POST", "ecs/instances", [{"id": i, "vpc_id": "vpc-chat"} for i in ids]
+    )
+    limited_emulator.control("DELETE", "calls")
+
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "slbsync", "register", str(path),
+             "-l", "chat-gateway", "-g", "ws-nodes", "--server", node,
+             "--port", "8080"],
+            env=clean_env(), cwd=tmp_path, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for node in ids
+    ]  # fmt: skip
+    errors = []
+    for node in nodes:
+        _, err = node.communicate(timeout=600)
+        if node.returncode != 0:
+            errors.append(err[-500:])
+
+    assert errors == []
+    calls = limited_emulator.control("GET", "calls")
+    assert sorted(_members(path, tmp_path)) == ids  # none lost, none twice
+    print(
+        f"\nburst of processes: {NODES} nodes, {calls['total']} API calls "
+        f"({calls['total'] / NODES:.1f} a node) at {RATE} calls/s"
+    )
