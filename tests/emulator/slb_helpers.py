@@ -8,6 +8,7 @@ parse the body (a wrong container shape makes it ``None`` silently).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -127,3 +128,14 @@ def upload_server_certificate(client: Any) -> str:
         server_certificate_name="chat",
     )
     return str(body.server_certificate_id)
+
+
+def expect_refused(
+    call: Callable[[], Any], code: str, status: int = 400
+) -> AlibabaCloudException:
+    """Run ``call`` and check the SDK raised the cloud's ``code`` and ``status``."""
+    with pytest.raises(AlibabaCloudException) as info:
+        call()
+    assert info.value.code == code, info.value.message
+    assert info.value.status_code == status
+    return info.value

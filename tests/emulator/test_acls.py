@@ -9,23 +9,10 @@ from typing import Any
 import pytest
 from alibabacloud_slb20140515 import models
 from alibabacloud_slb20140515.client import Client
-from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+
+from tests.emulator.slb_helpers import expect_refused
 
 REGION = "cn-hangzhou"
-
-
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Client:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
-def refused(call: Any, code: str, status: int = 400) -> AlibabaCloudException:
-    with pytest.raises(AlibabaCloudException) as info:
-        call()
-    assert info.value.code == code, info.value.message
-    assert info.value.status_code == status
-    return info.value
 
 
 def create(client: Client, name: str = "office", **fields: Any) -> str:
@@ -82,7 +69,7 @@ def test_ip_version_defaults_to_ipv4(client: Client) -> None:
 def test_bad_acl_name_is_refused(slb_client: Client, name: str) -> None:
     code = "MissingParameter" if name == "" else "InvalidParameter"
 
-    error = refused(lambda: create(slb_client, name), code)
+    error = expect_refused(lambda: create(slb_client, name), code)
 
     assert "AclName" in error.message
 
@@ -90,7 +77,7 @@ def test_bad_acl_name_is_refused(slb_client: Client, name: str) -> None:
 def test_acl_name_is_unique_per_region(client: Client) -> None:
     create(client, "office")
 
-    error = refused(lambda: create(client, "office"), "AclNameExist")
+    error = expect_refused(lambda: create(client, "office"), "AclNameExist")
 
     assert '"office" already exists' in error.message
     other = models.CreateAccessControlListRequest(
@@ -103,7 +90,9 @@ def test_region_holds_at_most_fifty_acls(slb_client: Client) -> None:
     for number in range(50):
         create(slb_client, f"acl-{number}")
 
-    error = refused(lambda: create(slb_client, "one-too-many"), "AclNumberOverLimit")
+    error = expect_refused(
+        lambda: create(slb_client, "one-too-many"), "AclNumberOverLimit"
+    )
 
     assert "50" in error.message
 
@@ -179,7 +168,7 @@ def test_entry_that_is_not_a_cidr_block_is_refused(
 ) -> None:
     acl_id = create(slb_client)
 
-    error = refused(
+    error = expect_refused(
         lambda: add(slb_client, acl_id, [{"entry": "10.9.0.0/16"}, {"entry": entry}]),
         "AclEntryIllegal",
     )
@@ -192,8 +181,8 @@ def test_entry_of_the_other_ip_version_is_refused(client: Client) -> None:
     v6 = create(client, "v6", address_ipversion="ipv6")
     v4 = create(client, "v4")
 
-    refused(lambda: add(client, v6, [{"entry": "10.0.0.0/8"}]), "IllegalEntry")
-    error = refused(
+    expect_refused(lambda: add(client, v6, [{"entry": "10.0.0.0/8"}]), "IllegalEntry")
+    error = expect_refused(
         lambda: add(client, v4, [{"entry": "2001:db8::/32"}]), "IllegalEntry"
     )
 
@@ -222,7 +211,7 @@ def test_more_than_fifty_entries_in_one_call_is_refused(slb_client: Client) -> N
     acl_id = create(slb_client)
     entries = [{"entry": f"10.0.{n}.0/24"} for n in range(51)]
 
-    error = refused(lambda: add(slb_client, acl_id, entries), "InvalidParameter")
+    error = expect_refused(lambda: add(slb_client, acl_id, entries), "InvalidParameter")
 
     assert "At most 50 entries" in error.message
     assert entry_ips(slb_client, acl_id) == []
@@ -233,7 +222,7 @@ def test_acl_holds_at_most_three_hundred_entries(slb_client: Client) -> None:
     for batch in range(6):
         add(slb_client, acl_id, [{"entry": f"10.{batch}.{n}.0/24"} for n in range(50)])
 
-    error = refused(
+    error = expect_refused(
         lambda: add(slb_client, acl_id, [{"entry": "172.16.0.0/12"}]),
         "AclEntryExceedLimit",
     )
@@ -249,7 +238,7 @@ def test_malformed_entry_json_is_refused(slb_client: Client) -> None:
         request = models.AddAccessControlListEntryRequest(
             region_id=REGION, acl_id=acl_id, acl_entrys=text
         )
-        error = refused(
+        error = expect_refused(
             lambda r=request: slb_client.add_access_control_list_entry(r),
             "InvalidParameter",
         )
@@ -278,7 +267,7 @@ def test_removing_only_absent_entries_is_acl_entry_empty(slb_client: Client) -> 
         region_id=REGION, acl_id=acl_id, acl_entrys='[{"entry": "10.9.0.0/24"}]'
     )
 
-    refused(
+    expect_refused(
         lambda: slb_client.remove_access_control_list_entry(request), "AclEntryEmpty"
     )
 
@@ -311,7 +300,7 @@ def test_attribute_pages_entries_and_filters_by_comment(client: Client) -> None:
 def test_attribute_page_size_over_fifty_is_refused(slb_client: Client) -> None:
     acl_id = create(slb_client)
 
-    error = refused(
+    error = expect_refused(
         lambda: attribute(slb_client, acl_id, page_size=51), "InvalidParameter"
     )
 
@@ -399,8 +388,8 @@ def test_rename_checks_the_name_and_its_uniqueness(client: Client) -> None:
             )
         )
 
-    refused(lambda: rename("taken"), "AclNameExist")
-    refused(lambda: rename("bad name"), "InvalidParameter")
+    expect_refused(lambda: rename("taken"), "AclNameExist")
+    expect_refused(lambda: rename("bad name"), "InvalidParameter")
     rename("old")
     rename("new")
 
@@ -408,7 +397,7 @@ def test_rename_checks_the_name_and_its_uniqueness(client: Client) -> None:
 
 
 def test_unknown_acl_is_acl_not_exist(client: Client) -> None:
-    error = refused(
+    error = expect_refused(
         lambda: attribute(client, "acl-doesnotexist0000000000"), "AclNotExist", 404
     )
 
@@ -424,7 +413,7 @@ def test_delete_removes_the_acl_and_its_tags(client: Client, emulator: Any) -> N
         models.DeleteAccessControlListRequest(region_id=REGION, acl_id=acl_id)
     )
 
-    refused(lambda: attribute(client, acl_id), "AclNotExist", 404)
+    expect_refused(lambda: attribute(client, acl_id), "AclNotExist", 404)
     assert acl_id not in json.dumps(emulator.server.store.dump()["tables"].get("tags"))
 
 
@@ -453,7 +442,7 @@ def test_acl_used_by_a_listener_cannot_be_deleted(client: Client) -> None:
     lb_id = _http_listener_with_acl(client, acl_id)
     request = models.DeleteAccessControlListRequest(region_id=REGION, acl_id=acl_id)
 
-    error = refused(
+    error = expect_refused(
         lambda: client.delete_access_control_list(request),
         "OperationFailed.AclBindedWithVip",
     )
@@ -471,7 +460,7 @@ def test_acl_of_another_region_is_not_found(slb_client: Client) -> None:
         region_id="cn-beijing", acl_id=acl_id
     )
 
-    refused(
+    expect_refused(
         lambda: slb_client.describe_access_control_list_attribute(request),
         "AclNotExist",
         404,

@@ -5,15 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from tests.emulator.slb_helpers import call, make_load_balancer, refused
-
-
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
 
 
 def default_group(*servers: tuple[str, int]) -> str:

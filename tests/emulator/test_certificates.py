@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.emulator.slb_helpers import expect_refused
+
 REGION = "cn-hangzhou"
 NOW = dt.datetime.now(dt.UTC)
 
@@ -81,20 +83,6 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
 @pytest.fixture(scope="module")
 def ec_certificate(ec_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     return make_certificate(ec_key)
-
-
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Client:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
-def refused(call: Any, code: str, status: int = 400) -> AlibabaCloudException:
-    with pytest.raises(AlibabaCloudException) as info:
-        call()
-    assert info.value.code == code, info.value.message
-    assert info.value.status_code == status
-    return info.value
 
 
 def upload(
@@ -176,7 +164,7 @@ def test_key_of_another_certificate_is_refused(
     other = ec.generate_private_key(ec.SECP256R1())
 
     for wrong in (other, rsa_key):
-        error = refused(
+        error = expect_refused(
             lambda k=wrong: upload(client, cert_pem(ec_certificate), key_pem(k)),
             "CertificateNotMatchPrivateKey",
         )
@@ -197,7 +185,7 @@ def test_encrypted_key_is_refused(
         getattr(serialization.PrivateFormat, format),
     )
 
-    error = refused(
+    error = expect_refused(
         lambda: upload(slb_client, cert_pem(ec_certificate), encrypted),
         "PrivateKeyEncryption",
     )
@@ -213,7 +201,7 @@ def test_garbage_certificate_is_key_format_error(
     )
 
     for text in ("hello", broken):
-        error = refused(
+        error = expect_refused(
             lambda t=text: upload(client, t, key_pem(ec_key)), "KeyFormatError"
         )
         assert "ServerCertificate is incorrectly formatted" in error.message
@@ -224,7 +212,7 @@ def test_garbage_private_key_is_refused(
 ) -> None:
     garbage = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
 
-    error = refused(
+    error = expect_refused(
         lambda: upload(slb_client, cert_pem(ec_certificate), garbage),
         "InvalidParameter",
     )
@@ -239,7 +227,7 @@ def test_unsupported_key_kind_is_refused(slb_client: Client) -> None:
         ec.generate_private_key(ec.SECP256K1()),
     ):
         certificate = cert_pem(make_certificate(key))
-        error = refused(
+        error = expect_refused(
             lambda c=certificate, k=key: upload(slb_client, c, key_pem(k)),
             "InvalidParameter",
         )
@@ -250,7 +238,7 @@ def test_missing_certificate_or_key_is_refused(
     client: Client, ec_certificate: x509.Certificate, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
     for certificate, key in ((cert_pem(ec_certificate), None), (None, key_pem(ec_key))):
-        error = refused(
+        error = expect_refused(
             lambda c=certificate, k=key: upload(client, c, k), "InvalidParameter"
         )
         assert error.message.startswith(
@@ -273,7 +261,7 @@ def test_certificate_name_must_start_with_a_letter(
     ec_certificate: x509.Certificate,
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
-    error = refused(
+    error = expect_refused(
         lambda: upload(
             slb_client,
             cert_pem(ec_certificate),
@@ -291,7 +279,7 @@ def test_alicloud_certificate_reference_is_not_emulated(slb_client: Client) -> N
         region_id=REGION, ali_cloud_certificate_id="775001"
     )
 
-    error = refused(
+    error = expect_refused(
         lambda: slb_client.upload_server_certificate(request), "NotEmulated", 501
     )
 
@@ -349,7 +337,7 @@ def test_rename_and_delete_server_certificate(
     client.delete_server_certificate(delete)
 
     assert server_certificates(client) == []
-    error = refused(
+    error = expect_refused(
         lambda: client.delete_server_certificate(delete),
         "ServerCertificateId.NotFound",
         404,
@@ -365,7 +353,7 @@ def test_region_holds_at_most_a_hundred_server_certificates(
     for _ in range(100):
         upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key))
 
-    error = refused(
+    error = expect_refused(
         lambda: upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key)),
         "OverQuota",
     )
@@ -412,11 +400,11 @@ def test_certificates_used_by_a_listener_cannot_be_deleted(
         region_id=REGION, server_certificate_id=cert_id
     )
     ca = models.DeleteCACertificateRequest(region_id=REGION, cacertificate_id=ca_id)
-    error = refused(
+    error = expect_refused(
         lambda: client.delete_server_certificate(server),
         "CertificateAndPrivateKeyIsRefered",
     )
-    refused(
+    expect_refused(
         lambda: client.delete_cacertificate(ca), "CertificateAndPrivateKeyIsRefered"
     )
 
@@ -470,13 +458,15 @@ def test_ca_certificate_upload_describe_rename_delete(
 
 
 def test_garbage_ca_certificate_and_unknown_id_are_refused(client: Client) -> None:
-    error = refused(lambda: upload_ca(client, "not a certificate"), "InvalidParameter")
+    error = expect_refused(
+        lambda: upload_ca(client, "not a certificate"), "InvalidParameter"
+    )
     assert "CACertificate format is error" in error.message
 
     rename = models.SetCACertificateNameRequest(
         region_id=REGION, cacertificate_id="nope-cn-hangzhou", cacertificate_name="x"
     )
-    refused(
+    expect_refused(
         lambda: client.set_cacertificate_name(rename), "CACertificateId.NotFound", 404
     )
 
@@ -620,7 +610,7 @@ def test_domain_extension_lifecycle(
         models.DeleteDomainExtensionRequest(region_id=REGION, domain_extension_id=first)
     )
     assert [e.domain_extension_id for e in extensions(client, lb_id)] == [second]
-    error = refused(
+    error = expect_refused(
         lambda: extension_attribute(client, first),
         "InvalidParameter.DomainExtensionId",
         404,
@@ -635,19 +625,19 @@ def test_domain_extension_checks(
     for domain in ("a.example.com", "b.example.com", "c.example.com"):
         create_extension(slb_client, lb_id, domain, cert_id)
 
-    duplicate = refused(
+    duplicate = expect_refused(
         lambda: create_extension(slb_client, lb_id, "a.example.com", cert_id),
         "InvalidParameter",
     )
-    quota = refused(
+    quota = expect_refused(
         lambda: create_extension(slb_client, lb_id, "d.example.com", cert_id),
         "OverQuota",
     )
-    refused(
+    expect_refused(
         lambda: create_extension(slb_client, lb_id, "bad domain", cert_id),
         "InvalidParameter",
     )
-    refused(
+    expect_refused(
         lambda: create_extension(
             slb_client, lb_id, "e.example.com", "nope-cn-hangzhou"
         ),
@@ -674,7 +664,7 @@ def test_certificate_of_a_domain_extension_cannot_be_deleted(
         region_id=REGION, server_certificate_id=extra
     )
 
-    refused(
+    expect_refused(
         lambda: client.delete_server_certificate(request),
         "CertificateAndPrivateKeyIsRefered",
     )
@@ -691,7 +681,7 @@ def test_deleting_the_listener_or_load_balancer_drops_extensions(
             region_id=REGION, load_balancer_id=lb_id, listener_port=443
         )
     )
-    refused(
+    expect_refused(
         lambda: extension_attribute(slb_client, extension_id),
         "InvalidParameter.DomainExtensionId",
         404,
@@ -735,12 +725,12 @@ def test_certificate_of_another_region_is_not_found(
         region_id="cn-beijing", cacertificate_id=ca_id
     )
 
-    refused(
+    expect_refused(
         lambda: slb_client.set_server_certificate_name(rename),
         "ServerCertificateId.NotFound",
         404,
     )
-    refused(
+    expect_refused(
         lambda: slb_client.delete_cacertificate(delete_ca),
         "CACertificateId.NotFound",
         404,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from tests.emulator.slb_helpers import (
     call,
     make_load_balancer,
@@ -15,12 +13,6 @@ from tests.emulator.slb_helpers import (
     on_listener,
     refused,
 )
-
-
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
 
 
 def health(client: Any, lb: str, **fields: Any) -> list[tuple[str, int, int, str]]:

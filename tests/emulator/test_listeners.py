@@ -16,13 +16,6 @@ from tests.emulator.slb_helpers import (
 )
 
 
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    """The official SDK client, in each signature mode."""
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
 @pytest.fixture
 def lb(client: Any) -> str:
     return make_load_balancer(client)

@@ -18,12 +18,6 @@ from tests.emulator.slb_helpers import (
 )
 
 
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
 def list_listeners(client: Any, **fields: Any) -> Any:
     return call(
         client, "DescribeLoadBalancerListeners", region_id="cn-hangzhou", **fields

@@ -18,12 +18,6 @@ MASTER = {"ServerId": "i-a", "Port": 80, "Weight": 100, "ServerType": "Master"}
 SLAVE = {"ServerId": "i-b", "Port": 80, "Weight": 100, "ServerType": "Slave"}
 
 
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
 def create(client: Any, lb: str, *servers: dict[str, Any]) -> Any:
     return call(
         client,

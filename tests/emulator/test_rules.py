@@ -10,23 +10,10 @@ from typing import Any
 import pytest
 from alibabacloud_slb20140515 import models
 from alibabacloud_slb20140515.client import Client
-from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+
+from tests.emulator.slb_helpers import expect_refused
 
 REGION = "cn-hangzhou"
-
-
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Client:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
-def refused(call: Any, code: str, status: int = 400) -> AlibabaCloudException:
-    with pytest.raises(AlibabaCloudException) as info:
-        call()
-    assert info.value.code == code, info.value.message
-    assert info.value.status_code == status
-    return info.value
 
 
 @dataclass
@@ -188,7 +175,7 @@ def test_http_listener_attribute_lists_the_rules(slb_client: Client) -> None:
 
 
 def test_rules_on_a_tcp_listener_are_refused(client: Client, site: Site) -> None:
-    error = refused(
+    error = expect_refused(
         lambda: create_rules(
             client,
             site,
@@ -207,7 +194,7 @@ def test_listener_protocol_is_read_in_any_case(slb_client: Client) -> None:
 
     create_rules(slb_client, site, [rule], listener_protocol="HTTP")
 
-    refused(
+    expect_refused(
         lambda: create_rules(
             slb_client,
             site,
@@ -222,7 +209,7 @@ def test_listener_protocol_is_read_in_any_case(slb_client: Client) -> None:
 def test_unknown_listener_is_refused(slb_client: Client) -> None:
     site = make_site(slb_client)
 
-    refused(
+    expect_refused(
         lambda: create_rules(
             slb_client,
             site,
@@ -256,7 +243,7 @@ def test_malformed_rule_is_refused(
     site = make_site(slb_client)
     rule = {**rule, "VServerGroupId": site.web}
 
-    error = refused(lambda: create_rules(slb_client, site, [rule]), code)
+    error = expect_refused(lambda: create_rules(slb_client, site, [rule]), code)
 
     assert words in error.message
     assert describe_rules(slb_client, site) == []
@@ -266,7 +253,9 @@ def test_malformed_rule_list_is_refused(slb_client: Client) -> None:
     site = make_site(slb_client)
 
     for text in ("[{", "{}", "[]", '["x"]'):
-        refused(lambda t=text: create_rules(slb_client, site, t), "RuleListMalformed")
+        expect_refused(
+            lambda t=text: create_rules(slb_client, site, t), "RuleListMalformed"
+        )
 
 
 def test_more_than_ten_rules_in_one_call_is_refused(client: Client, site: Site) -> None:
@@ -275,7 +264,9 @@ def test_more_than_ten_rules_in_one_call_is_refused(client: Client, site: Site) 
         for n in range(11)
     ]
 
-    error = refused(lambda: create_rules(client, site, rules), "RuleListMalformed")
+    error = expect_refused(
+        lambda: create_rules(client, site, rules), "RuleListMalformed"
+    )
 
     assert "At most 10 rules" in error.message
 
@@ -296,7 +287,7 @@ def test_listener_holds_at_most_forty_rules(slb_client: Client) -> None:
             ],
         )
 
-    error = refused(
+    error = expect_refused(
         lambda: create_rules(
             slb_client,
             site,
@@ -314,7 +305,7 @@ def test_rule_name_is_unique_per_listener(client: Client, site: Site) -> None:
         client, site, [{"RuleName": "api", "Url": "/api", "VServerGroupId": site.api}]
     )
 
-    error = refused(
+    error = expect_refused(
         lambda: create_rules(
             client,
             site,
@@ -340,7 +331,7 @@ def test_domain_and_url_pair_is_unique_per_listener(client: Client, site: Site) 
         ],
     )
 
-    refused(
+    expect_refused(
         lambda: create_rules(
             client,
             site,
@@ -359,7 +350,7 @@ def test_domain_and_url_pair_is_unique_per_listener(client: Client, site: Site) 
         {"RuleName": "c", "Url": "/c", "VServerGroupId": site.web},
         {"RuleName": "d", "Url": "/c", "VServerGroupId": site.web},
     ]
-    refused(lambda: create_rules(client, site, twice), "DomainExist")
+    expect_refused(lambda: create_rules(client, site, twice), "DomainExist")
     assert [r.rule_name for r in describe_rules(client, site)] == ["a"]
 
 
@@ -368,7 +359,7 @@ def test_group_must_exist_and_belong_to_the_load_balancer(slb_client: Client) ->
     other_lb = create_load_balancer(slb_client, "other")
     foreign = create_group(slb_client, other_lb, "foreign")
 
-    refused(
+    expect_refused(
         lambda: create_rules(
             slb_client,
             site,
@@ -376,7 +367,7 @@ def test_group_must_exist_and_belong_to_the_load_balancer(slb_client: Client) ->
         ),
         "VipNotMatchRspool",
     )
-    error = refused(
+    error = expect_refused(
         lambda: create_rules(
             slb_client,
             site,
@@ -397,7 +388,9 @@ def test_rule_overrides_inside_rule_list_are_not_emulated(slb_client: Client) ->
         "ListenerSync": "off",
     }
 
-    error = refused(lambda: create_rules(slb_client, site, [rule]), "NotEmulated", 501)
+    error = expect_refused(
+        lambda: create_rules(slb_client, site, [rule]), "NotEmulated", 501
+    )
 
     assert "ListenerSync" in error.message
 
@@ -405,11 +398,15 @@ def test_rule_overrides_inside_rule_list_are_not_emulated(slb_client: Client) ->
 def test_dry_run_checks_and_creates_nothing(client: Client, site: Site) -> None:
     rule = {"RuleName": "x", "Url": "/x", "VServerGroupId": site.web}
 
-    refused(lambda: create_rules(client, site, [rule], dry_run=True), "DryRunOperation")
+    expect_refused(
+        lambda: create_rules(client, site, [rule], dry_run=True), "DryRunOperation"
+    )
 
     assert describe_rules(client, site) == []
     bad = {**rule, "Url": "x"}
-    refused(lambda: create_rules(client, site, [bad], dry_run=True), "UrlMalformed")
+    expect_refused(
+        lambda: create_rules(client, site, [bad], dry_run=True), "UrlMalformed"
+    )
 
 
 def delete(client: Client, rule_ids: list[str] | str) -> None:
@@ -430,7 +427,7 @@ def test_delete_rules_removes_only_the_named_ones(client: Client, site: Site) ->
     delete(client, [created[0].rule_id, created[2].rule_id])
 
     assert [r.rule_name for r in describe_rules(client, site)] == ["r1"]
-    error = refused(
+    error = expect_refused(
         lambda: rule_attribute(client, created[0].rule_id),
         "InvalidRuleId.NotFound",
         404,
@@ -444,7 +441,7 @@ def test_delete_with_an_unknown_id_deletes_nothing(slb_client: Client) -> None:
         slb_client, site, [{"RuleName": "r", "Url": "/r", "VServerGroupId": site.web}]
     )[0].rule_id
 
-    refused(
+    expect_refused(
         lambda: delete(slb_client, [rule_id, "rule-missing"]),
         "InvalidRuleId.NotFound",
         404,
@@ -455,8 +452,8 @@ def test_delete_with_an_unknown_id_deletes_nothing(slb_client: Client) -> None:
 
 def test_delete_rules_checks_the_id_list(slb_client: Client) -> None:
     for text, code in (("[]", "InvalidParameter"), ("rule-x", "InvalidParameter")):
-        refused(lambda t=text: delete(slb_client, t), code)
-    error = refused(
+        expect_refused(lambda t=text: delete(slb_client, t), code)
+    error = expect_refused(
         lambda: delete(slb_client, [f"rule-{n}" for n in range(11)]), "InvalidParameter"
     )
     assert "At most 10 ids" in error.message
@@ -557,7 +554,7 @@ def test_set_rule_refuses_bad_settings(
     )[0].rule_id
 
     status = 404 if "does not exist" in words else 400
-    error = refused(
+    error = expect_refused(
         lambda: set_rule(slb_client, rule_id, listener_sync="off", **fields),
         code,
         status,
@@ -577,8 +574,10 @@ def test_set_rule_name_clash_and_unknown_rule(client: Client, site: Site) -> Non
         ],
     )
 
-    refused(lambda: set_rule(client, first.rule_id, rule_name="b"), "InvalidParameter")
-    refused(
+    expect_refused(
+        lambda: set_rule(client, first.rule_id, rule_name="b"), "InvalidParameter"
+    )
+    expect_refused(
         lambda: set_rule(client, "rule-missing", rule_name="c"),
         "InvalidRuleId.NotFound",
         404,
@@ -593,7 +592,7 @@ def test_group_used_by_a_rule_cannot_be_deleted(client: Client, site: Site) -> N
         region_id=REGION, vserver_group_id=site.api
     )
 
-    refused(lambda: client.delete_vserver_group(request), "RspoolRuleExist")
+    expect_refused(lambda: client.delete_vserver_group(request), "RspoolRuleExist")
 
     delete(client, [rule_id])
     client.delete_vserver_group(request)
@@ -610,7 +609,9 @@ def test_deleting_the_listener_deletes_its_rules(client: Client, site: Site) -> 
         )
     )
 
-    refused(lambda: rule_attribute(client, rule_id), "InvalidRuleId.NotFound", 404)
+    expect_refused(
+        lambda: rule_attribute(client, rule_id), "InvalidRuleId.NotFound", 404
+    )
 
 
 def test_deleting_the_load_balancer_deletes_its_rules(
@@ -635,13 +636,13 @@ def test_rule_writes_respect_the_configuring_window(
     rule = {"RuleName": "api", "Url": "/api", "VServerGroupId": site.api}
     created = create_rules(slb_client, site, [rule])
 
-    error = refused(
+    error = expect_refused(
         lambda: create_rules(
             slb_client, site, [{**rule, "RuleName": "b", "Url": "/b"}]
         ),
         "OperationFailed.ListenerStatusNotSupport",
     )
-    refused(
+    expect_refused(
         lambda: set_rule(slb_client, created[0].rule_id, rule_name="c"),
         "OperationFailed.ListenerStatusNotSupport",
     )

@@ -18,12 +18,6 @@ from tests.emulator.slb_helpers import (
 )
 
 
-@pytest.fixture(params=["v3", "v2"])
-def client(request: pytest.FixtureRequest) -> Any:
-    name = "slb_client" if request.param == "v3" else "slb_client_v2"
-    return request.getfixturevalue(name)
-
-
 def members(client: Any, group: str) -> list[tuple[str, int, int]]:
     body = call(client, "DescribeVServerGroupAttribute", vserver_group_id=group)
     return [
