@@ -25,4 +25,6 @@ unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
 
 python3 -m ruff check .
+# STYLE.md promises mypy --strict; keep it true on every run.
+python3 -m mypy slbsync
 python3 -m pytest -q "$@"

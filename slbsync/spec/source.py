@@ -106,6 +106,7 @@ def read_yaml_text(
     try:
         while loader.check_node():
             node = loader.get_node()
+            assert node is not None  # check_node() said one is there
             converter = _Converter(name, environ, loader, problems)
             data = converter.convert(node, ())
             documents.append(SourceDocument(name, data, converter.index))
@@ -195,6 +196,7 @@ class _Converter:
                 self.convert(item, (*path, i), None, aliased)
                 for i, item in enumerate(node.value)
             ]
+        assert isinstance(node, yaml.ScalarNode)  # the one kind of node left
         return self._scalar(node, path, here)
 
     def _too_big(self, path: Path) -> str:
@@ -241,7 +243,9 @@ class _Converter:
             return None  # reported once; the field counts as left out
         if not node.style:  # plain: None, or "" from libyaml
             # A plain scalar takes the type of what it became: ``${PORT}`` -> 80.
-            tag = self.resolver.resolve(yaml.ScalarNode, filled, (True, False))
+            tag = self.resolver.resolve(  # type: ignore[no-untyped-call]
+                yaml.ScalarNode, filled, (True, False)
+            )
         else:
             tag = "tag:yaml.org,2002:str"
         return self._construct(

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import crossplane  # type: ignore[import-untyped]
+import crossplane
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import crossplane  # type: ignore[import-untyped]
+import crossplane
 
 from slbsync.spec.model import (
     ForwardingRule,
