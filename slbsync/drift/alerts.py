@@ -194,7 +194,7 @@ class WebhookReply:
 
 Sender = Callable[[str, bytes, dict[str, str]], WebhookReply]
 REPLY_EXCERPT = 120  # characters of a service's error message kept for the log
-MIN_CREDENTIAL_LENGTH = 6
+MIN_TOKEN_LENGTH = 16  # shorter URL parts are words, not tokens
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str]) -> WebhookReply:
@@ -238,7 +238,7 @@ def _check_coded_reply(
     if not isinstance(answer, dict):
         raise WebhookFailed(f"reply={_excerpt(body)!r} is not a JSON object")
     code = next((answer[k] for k in code_keys if k in answer), None)
-    if code == 0:
+    if type(code) is int and code == 0:  # JSON false is no success code
         return
     text = next((str(answer[k]) for k in text_keys if k in answer), "")
     raise WebhookFailed(f"{code_keys[0]}={code} message={_excerpt(text)!r}")
@@ -347,14 +347,18 @@ class Alerter:
 
 
 def _without_credentials(text: str, url: str, secret: str) -> str:
-    """``text`` with the signing secret and the URL's query values masked.
+    """``text`` with the signing secret and the URL's tokens masked.
 
-    Values shorter than a token (``?v=1``) are left: masking them would
-    garble the text and hide nothing.
+    A token sits in the query (DingTalk's ``access_token``, the signature)
+    or in the path (Feishu's hook id). Values shorter than a token (``?v=1``,
+    ``/send``) are left: masking them would garble the text and hide nothing.
     """
-    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)
-    for credential in (secret, *(value for _, value in query)):
-        if len(credential) >= MIN_CREDENTIAL_LENGTH:
+    parts = urllib.parse.urlsplit(url)
+    query = [value for _, value in urllib.parse.parse_qsl(parts.query)]
+    path = [urllib.parse.unquote(segment) for segment in parts.path.split("/")]
+    tokens = [part for part in (*query, *path) if len(part) >= MIN_TOKEN_LENGTH]
+    for credential in (secret, *tokens):
+        if credential:
             text = text.replace(credential, "***")
     return text
 

@@ -263,6 +263,7 @@ def test_sign_refused_with_200_is_retried_logged_and_sent_next_run(
             "reply='<html>gateway</html>' is not a JSON object",
         ),
         (ChannelKind.DINGTALK, b"{}", "errcode=None message=''"),
+        (ChannelKind.DINGTALK, b'{"errcode":false}', "errcode=False message=''"),
         (
             ChannelKind.FEISHU,
             b'{"StatusCode":9499,"StatusMessage":"Bad Request"}',
@@ -320,20 +321,24 @@ def test_no_secret_or_token_in_logs(
 def test_service_message_echoing_a_credential_is_masked_in_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    secret = SECRETS["SLBSYNC_DINGTALK_SECRET"]
-    echo = json.dumps({"errcode": 310000, "errmsg": f"bad sign for {secret}"})
-    channel = AlertChannel(ChannelKind.DINGTALK, "http://127.0.0.1:9/send?t=tok-4711")
+    secret = "short-4711"  # a secret is masked however short
+    hook = "0d8a6f4e-hook-token-4711"
+    echo = json.dumps({"code": 19021, "msg": f"bad sign {secret} for {hook}"})
+    channel = AlertChannel(
+        ChannelKind.FEISHU, f"http://127.0.0.1:9/open-apis/bot/v2/hook/{hook}"
+    )
     alerter = Alerter(
         [channel],
         tmp_path / "alerts.json",
-        environ=SECRETS,
+        environ={"SLBSYNC_FEISHU_SECRET": secret},
         sender=lambda url, body, headers: WebhookReply(200, echo.encode()),
         attempts=1,
     )
     with caplog.at_level(logging.DEBUG, logger="slbsync"):
         assert alerter.notify(_drift()) == []
-    assert "message='bad sign for ***'" in caplog.text
+    assert "code=19021 message='bad sign *** for ***'" in caplog.text
     assert secret not in caplog.text
+    assert "4711" not in caplog.text
 
 
 def test_parse_channel_accepts_kinds_and_rejects_unknown() -> None:
