@@ -181,21 +181,73 @@ def _markdown(message: AlertMessage) -> str:
 
 
 class WebhookFailed(Exception):
-    """A webhook answered with an error status or could not be reached."""
+    """A webhook answered with an error status or code, or could not be reached."""
 
 
-Sender = Callable[[str, bytes, dict[str, str]], None]
+@dataclass(frozen=True)
+class WebhookReply:
+    """What a webhook answered with an HTTP success status."""
+
+    status: int
+    body: bytes
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str]) -> None:
+Sender = Callable[[str, bytes, dict[str, str]], WebhookReply]
+REPLY_EXCERPT = 120  # characters of a service's error message kept for the log
+MIN_TOKEN_LENGTH = 16  # shorter URL parts are words, not tokens
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str]) -> WebhookReply:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+            return WebhookReply(response.status, response.read())
     except (urllib.error.URLError, OSError) as err:
         # The error text may quote the URL with its token; keep only the reason.
         reason = getattr(err, "code", None) or type(err).__name__
         raise WebhookFailed(str(reason)) from None
+
+
+def check_reply(kind: ChannelKind, reply: WebhookReply) -> None:
+    """Raise ``WebhookFailed`` unless the service says it took the message.
+
+    DingTalk and Feishu answer a bad signature, a missing keyword or rate
+    limiting with HTTP 200 and an error code in the JSON body; Slack answers
+    the plain text ``ok``. A generic webhook is judged by its status alone.
+    """
+    if kind is ChannelKind.DINGTALK:
+        _check_coded_reply(reply.body, code_keys=("errcode",), text_keys=("errmsg",))
+    elif kind is ChannelKind.FEISHU:
+        # Newer bots answer code/msg, older ones StatusCode/StatusMessage.
+        _check_coded_reply(
+            reply.body,
+            code_keys=("code", "StatusCode"),
+            text_keys=("msg", "StatusMessage"),
+        )
+    elif kind is ChannelKind.SLACK and reply.body.strip() != b"ok":
+        raise WebhookFailed(f"reply={_excerpt(reply.body)!r} (expected ok)")
+
+
+def _check_coded_reply(
+    body: bytes, *, code_keys: tuple[str, ...], text_keys: tuple[str, ...]
+) -> None:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise WebhookFailed(f"reply={_excerpt(body)!r} is not a JSON object")
+    code = next((answer[k] for k in code_keys if k in answer), None)
+    if type(code) is int and code == 0:  # JSON false is no success code
+        return
+    text = next((str(answer[k]) for k in text_keys if k in answer), "")
+    raise WebhookFailed(f"{code_keys[0]}={code} message={_excerpt(text)!r}")
+
+
+def _excerpt(text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text[:REPLY_EXCERPT]
 
 
 class Alerter:
@@ -251,12 +303,15 @@ class Alerter:
             reraise=False,
         )
         def send_once() -> None:
-            self.sender(url, body, headers)
+            check_reply(channel.kind, self.sender(url, body, headers))
 
         try:
             send_once()
         except RetryError as err:
-            cause = err.last_attempt.exception()
+            # A service's message is its own text: it could echo what we sent.
+            cause = _without_credentials(
+                str(err.last_attempt.exception()), url, self._secret_of(channel)
+            )
             log.warning(
                 "alert: channel=%s url=%s status=failed attempts=%d cause=%s",
                 channel.kind,
@@ -274,6 +329,9 @@ class Alerter:
             )
             return True
 
+    def _secret_of(self, channel: AlertChannel) -> str:
+        return self.environ.get(SECRET_VARIABLES.get(channel.kind, ""), "")
+
     def _load_state(self) -> dict[str, str]:
         try:
             state = json.loads(self.state_path.read_text(encoding="utf-8"))
@@ -286,6 +344,23 @@ class Alerter:
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"announced": announced}, sort_keys=True))
         os.replace(tmp, self.state_path)
+
+
+def _without_credentials(text: str, url: str, secret: str) -> str:
+    """``text`` with the signing secret and the URL's tokens masked.
+
+    A token sits in the query (DingTalk's ``access_token``, the signature)
+    or in the path (Feishu's hook id). Values shorter than a token (``?v=1``,
+    ``/send``) are left: masking them would garble the text and hide nothing.
+    """
+    parts = urllib.parse.urlsplit(url)
+    query = [value for _, value in urllib.parse.parse_qsl(parts.query)]
+    path = [urllib.parse.unquote(segment) for segment in parts.path.split("/")]
+    tokens = [part for part in (*query, *path) if len(part) >= MIN_TOKEN_LENGTH]
+    for credential in (secret, *tokens):
+        if credential:
+            text = text.replace(credential, "***")
+    return text
 
 
 def _news(message: AlertMessage | None, last_fingerprint: str) -> AlertMessage | None:

@@ -107,6 +107,14 @@ class DriftMetrics:
         log.info("metrics: listening=http://%s:%d/metrics", host, bound)
         return bound
 
+    @property
+    def bound_address(self) -> tuple[str, int] | None:
+        """The (host, port) ``/metrics`` listens on, or None when not serving."""
+        if self._server is None:
+            return None
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()

@@ -94,3 +94,32 @@ def test_a_failing_webhook_never_stops_detection(
     assert result.exit_code == 2
     assert "chat listener tcp/443: modified" in result.output
     assert len(receiver.requests) == 3  # tried three times
+
+
+def test_signature_refused_with_200_is_sent_again_next_run(
+    chat: Path,
+    slb_client: Any,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    set_tcp_listener(slb_client, lb_id(slb_client, "chat"), 443, scheduler="wlc")
+    alerts = [f"--alert={kind}={receiver.url}/{kind}?access_token=tok-9"
+              for kind in ("dingtalk", "feishu")]  # fmt: skip
+    receiver.refuse_sign_next = 6  # three tries for each of the two
+
+    first = invoke("drift", str(chat), *alerts)
+    assert first.exit_code == 2
+    assert len(receiver.requests) == 6
+    failed = [line for line in first.output.splitlines() if "status=failed" in line]
+    assert len(failed) == 2, first.output
+    assert "channel=dingtalk" in failed[0] and "errcode=310000" in failed[0]
+    assert "channel=feishu" in failed[1] and "code=19021" in failed[1]
+    assert "tok-9" not in first.output
+
+    assert invoke("drift", str(chat), *alerts).exit_code == 2
+    assert sorted(_by_path(receiver)) == ["dingtalk", "feishu"]
+    assert len(receiver.requests) == 8  # each channel announced once more
+    assert invoke("drift", str(chat), *alerts).exit_code == 2
+    assert len(receiver.requests) == 8  # and not again for the same drift

@@ -19,6 +19,9 @@ from slbsync.drift.alerts import (
     AlertMessage,
     AlertStatus,
     ChannelKind,
+    WebhookFailed,
+    WebhookReply,
+    check_reply,
     parse_channel,
 )
 from slbsync.errors import SlbsyncError
@@ -31,12 +34,32 @@ SECRETS = {
 NOW = 1_764_700_000.0
 
 
+# What each service answers when it takes a message, keyed by the first
+# segment of the path a test posts to; any other path is a generic webhook.
+ACCEPTED = {
+    "dingtalk": b'{"errcode":0,"errmsg":"ok"}',
+    "feishu": b'{"StatusCode":0,"StatusMessage":"success","code":0,"msg":"success"}',
+    "slack": b"ok",
+}
+# What DingTalk and Feishu answer, still with HTTP 200, to a bad signature.
+SIGN_REFUSED = {
+    "dingtalk": b'{"errcode":310000,"errmsg":"sign not match"}',
+    "feishu": b'{"code":19021,"msg":"sign match fail"}',
+}
+
+
 class Receiver:
-    """A real HTTP server on loopback that records every webhook call."""
+    """A real HTTP server on loopback that records every webhook call.
+
+    It answers as the service named by the path's first segment would:
+    ``fail_next`` calls get HTTP 500, then ``refuse_sign_next`` calls get
+    HTTP 200 with the service's signature refusal in the body.
+    """
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.fail_next = 0
+        self.refuse_sign_next = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,12 +67,11 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 receiver.requests.append((self.path, dict(self.headers), body))
-                status = 500 if receiver.fail_next > 0 else 200
-                receiver.fail_next = max(0, receiver.fail_next - 1)
+                status, reply = receiver.answer(self.path)
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(reply)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -57,6 +79,16 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, path: str) -> tuple[int, bytes]:
+        service = urllib.parse.urlsplit(path).path.strip("/").split("/")[0]
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return 500, b"{}"
+        if self.refuse_sign_next > 0 and service in SIGN_REFUSED:
+            self.refuse_sign_next -= 1
+            return 200, SIGN_REFUSED[service]
+        return 200, ACCEPTED.get(service, b"{}")
 
 
 @pytest.fixture
@@ -89,7 +121,7 @@ def test_dingtalk_alert_is_signed_as_dingtalk_checks(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     channel = AlertChannel(
-        ChannelKind.DINGTALK, f"{receiver.url}/robot/send?access_token=t"
+        ChannelKind.DINGTALK, f"{receiver.url}/dingtalk/robot/send?access_token=t"
     )
     _alerter([channel], tmp_path).notify(_drift())
 
@@ -114,7 +146,7 @@ def test_feishu_alert_carries_timestamp_and_sign(
     receiver: Receiver, tmp_path: Path
 ) -> None:
     channel = AlertChannel(
-        ChannelKind.FEISHU, f"{receiver.url}/open-apis/bot/v2/hook/x"
+        ChannelKind.FEISHU, f"{receiver.url}/feishu/open-apis/bot/v2/hook/x"
     )
     _alerter([channel], tmp_path).notify(_drift())
 
@@ -144,7 +176,7 @@ def test_generic_webhook_has_hmac_header_and_report(
 
 
 def test_slack_alert_is_plain_text(receiver: Receiver, tmp_path: Path) -> None:
-    channel = AlertChannel(ChannelKind.SLACK, f"{receiver.url}/services/x")
+    channel = AlertChannel(ChannelKind.SLACK, f"{receiver.url}/slack/services/x")
     _alerter([channel], tmp_path).notify(_drift())
     assert json.loads(receiver.requests[0][2])["text"].startswith("*slbsync: drift")
 
@@ -178,20 +210,135 @@ def test_failed_webhook_is_retried_logged_and_sent_next_run(
     assert len(receiver.requests) == 4
 
 
+@pytest.mark.parametrize(
+    ("kind", "path", "cause"),
+    [
+        (
+            ChannelKind.DINGTALK,
+            "/dingtalk/robot/send?access_token=tok-ding-4711",
+            "cause=errcode=310000 message='sign not match'",
+        ),
+        (
+            ChannelKind.FEISHU,
+            "/feishu/open-apis/bot/v2/hook/tok-feishu-4711",
+            "cause=code=19021 message='sign match fail'",
+        ),
+    ],
+)
+def test_sign_refused_with_200_is_retried_logged_and_sent_next_run(
+    receiver: Receiver,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    kind: ChannelKind,
+    path: str,
+    cause: str,
+) -> None:
+    alerter = _alerter([AlertChannel(kind, f"{receiver.url}{path}")], tmp_path)
+    receiver.refuse_sign_next = 3
+
+    with caplog.at_level(logging.DEBUG, logger="slbsync"):
+        assert alerter.notify(_drift()) == []
+    assert len(receiver.requests) == 3
+    assert f"channel={kind} url={receiver.url} status=failed attempts=3" in caplog.text
+    assert cause in caplog.text
+    assert "4711" not in caplog.text
+
+    assert len(alerter.notify(_drift())) == 1
+    assert len(receiver.requests) == 4
+    assert alerter.notify(_drift()) == []  # announced now, so not again
+    assert len(receiver.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "cause"),
+    [
+        (
+            ChannelKind.DINGTALK,
+            b'{"errcode":130101,"errmsg":"send too fast"}',
+            "errcode=130101 message='send too fast'",
+        ),
+        (
+            ChannelKind.DINGTALK,
+            b"<html>gateway</html>",
+            "reply='<html>gateway</html>' is not a JSON object",
+        ),
+        (ChannelKind.DINGTALK, b"{}", "errcode=None message=''"),
+        (ChannelKind.DINGTALK, b'{"errcode":false}', "errcode=False message=''"),
+        (
+            ChannelKind.FEISHU,
+            b'{"StatusCode":9499,"StatusMessage":"Bad Request"}',
+            "code=9499 message='Bad Request'",
+        ),
+        (
+            ChannelKind.SLACK,
+            b"invalid_payload",
+            "reply='invalid_payload' (expected ok)",
+        ),
+    ],
+)
+def test_service_error_in_a_200_reply_fails_the_send(
+    kind: ChannelKind, body: bytes, cause: str
+) -> None:
+    with pytest.raises(WebhookFailed) as failed:
+        check_reply(kind, WebhookReply(200, body))
+    assert str(failed.value) == cause
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        (ChannelKind.DINGTALK, ACCEPTED["dingtalk"]),
+        (ChannelKind.FEISHU, b'{"code":0,"data":{},"msg":"success"}'),
+        (ChannelKind.FEISHU, b'{"StatusCode":0,"StatusMessage":"success"}'),
+        (ChannelKind.SLACK, b"ok\n"),
+        (ChannelKind.WEBHOOK, b"anything at all"),
+    ],
+)
+def test_service_success_reply_passes(kind: ChannelKind, body: bytes) -> None:
+    check_reply(kind, WebhookReply(200, body))
+
+
 def test_no_secret_or_token_in_logs(
     receiver: Receiver, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    token_url = f"{receiver.url}/robot/send?access_token=tok-secret-777"
+    token = "?access_token=tok-secret-777"
     channels = [
-        AlertChannel(ChannelKind.DINGTALK, token_url),
-        AlertChannel(ChannelKind.FEISHU, token_url),
-        AlertChannel(ChannelKind.WEBHOOK, token_url),
+        AlertChannel(ChannelKind.DINGTALK, f"{receiver.url}/dingtalk/send{token}"),
+        AlertChannel(ChannelKind.FEISHU, f"{receiver.url}/feishu/hook{token}"),
+        AlertChannel(ChannelKind.WEBHOOK, f"{receiver.url}/hook{token}"),
     ]
+    alerter = _alerter(channels, tmp_path)
     with caplog.at_level(logging.DEBUG):
-        _alerter(channels, tmp_path).notify(_drift())
+        alerter.notify(_drift())
+        receiver.refuse_sign_next = 100  # the failure path logs a cause too
+        alerter.notify(_drift("fp2"))
+    assert "status=failed" in caplog.text
     for secret in (*SECRETS.values(), "tok-secret-777"):
         assert secret not in caplog.text
     assert "tok-secret-777" not in (tmp_path / "alerts.json").read_text()
+
+
+def test_service_message_echoing_a_credential_is_masked_in_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "short-4711"  # a secret is masked however short
+    hook = "0d8a6f4e-hook-token-4711"
+    echo = json.dumps({"code": 19021, "msg": f"bad sign {secret} for {hook}"})
+    channel = AlertChannel(
+        ChannelKind.FEISHU, f"http://127.0.0.1:9/open-apis/bot/v2/hook/{hook}"
+    )
+    alerter = Alerter(
+        [channel],
+        tmp_path / "alerts.json",
+        environ={"SLBSYNC_FEISHU_SECRET": secret},
+        sender=lambda url, body, headers: WebhookReply(200, echo.encode()),
+        attempts=1,
+    )
+    with caplog.at_level(logging.DEBUG, logger="slbsync"):
+        assert alerter.notify(_drift()) == []
+    assert "code=19021 message='bad sign *** for ***'" in caplog.text
+    assert secret not in caplog.text
+    assert "4711" not in caplog.text
 
 
 def test_parse_channel_accepts_kinds_and_rejects_unknown() -> None:

@@ -204,6 +204,39 @@ def test_run_every_waits_interval_plus_jitter() -> None:
     assert waits == [63.0, 63.0]
 
 
+def test_run_every_never_overlaps_a_run_longer_than_the_interval() -> None:
+    now = [0.0]  # a fake clock: runs and waits advance it, nothing else
+    runs: list[tuple[float, float]] = []  # (start, end) of each run
+    active = [0, 0]  # runs in progress now, and the most ever at once
+    lock = threading.Lock()
+
+    class FakeWait(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            now[0] += timeout or 0.0
+            return False
+
+    def slow_run() -> None:
+        with lock:
+            active[0] += 1
+            active[1] = max(active)
+        started = now[0]
+        # A little real time too, so runs started on a timer would overlap.
+        time.sleep(0.02)
+        now[0] += 25.0  # two and a half intervals
+        with lock:
+            active[0] -= 1
+        runs.append((started, now[0]))
+
+    count = run_every(
+        slow_run, 10.0, FakeWait(), jitter=0.0, max_runs=4, rng=lambda: 0.0
+    )
+
+    assert count == 4
+    assert active[1] == 1
+    # Each run starts one interval after the previous one ended.
+    assert runs == [(0.0, 25.0), (35.0, 60.0), (70.0, 95.0), (105.0, 130.0)]
+
+
 def test_parse_interval_units() -> None:
     assert parse_interval("5m") == 300.0
     assert parse_interval("1h30m") == 5400.0

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import socket
 import urllib.request
 from pathlib import Path
 
 from slbsync.drift.metrics import DriftCount, DriftMetrics
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _record_drift(metrics: DriftMetrics) -> None:
@@ -60,13 +63,41 @@ def test_clean_run_clears_drift_and_error_keeps_last_success() -> None:
     )
 
 
-def test_metrics_endpoint_serves_on_loopback() -> None:
+def _scrape(host: str, port: int) -> str:
+    with _NO_PROXY.open(f"http://{host}:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+def _refuses_connections(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_metrics_endpoint_binds_loopback_only_by_default() -> None:
     metrics = DriftMetrics()
     _record_drift(metrics)
     port = metrics.serve(0)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            body = r.read().decode()
+        assert metrics.bound_address == ("127.0.0.1", port)
+        body = _scrape("127.0.0.1", port)
+        # Another loopback address reaches a socket bound to 0.0.0.0, not this one.
+        assert _refuses_connections("127.0.0.2", port)
     finally:
         metrics.stop()
     assert 'slbsync_drift_resources{kind="listener"' in body
+    assert metrics.bound_address is None
+
+
+def test_metrics_endpoint_honours_an_explicit_host() -> None:
+    metrics = DriftMetrics()
+    _record_drift(metrics)
+    port = metrics.serve(0, host="127.0.0.2")
+    try:
+        assert metrics.bound_address == ("127.0.0.2", port)
+        assert 'slbsync_drift_resources{kind="servers"' in _scrape("127.0.0.2", port)
+        assert _refuses_connections("127.0.0.1", port)
+    finally:
+        metrics.stop()

@@ -1,18 +1,22 @@
-"""Drift on nginx: a hand edit of the rendered file shows as modified drift
-through the CLI, and --remediate renders it back and reloads."""
+"""Drift on nginx: hand edits of the rendered file show through the CLI as
+modified, missing or unexpected, and --remediate renders it back and reloads."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from slbsync.importer.document import render_yaml, spec_document
 from slbsync.spec.model import Listener, LoadBalancer, Protocol, Server, ServerGroup
-from slbsync.targets.nginx.lab import start_lab_nginx
-from tests.backends import free_port, start_http_backend
+from slbsync.targets.nginx.lab import LabNginx, start_lab_nginx
+from tests.backends import Backend, free_port, start_http_backend
 from tests.drift.conftest import invoke
 
 pytestmark = pytest.mark.skipif(
@@ -20,43 +24,92 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_hand_edited_nginx_file_is_drift_and_remediated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = start_http_backend("b1")
+@dataclass
+class Edge:
+    """An applied spec: load balancer chat-edge, group web of two backends."""
+
+    lab: LabNginx
+    spec: Path
+    backends: list[Backend]
+
+    def drift(self) -> Any:
+        return invoke("drift", str(self.spec), "--format", "json")
+
+
+@pytest.fixture
+def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Edge]:
+    backends = [start_http_backend("b1"), start_http_backend("b2")]
     lab = start_lab_nginx(tmp_path / "nginx")
     try:
-        target = lab.target_spec("edge")
+        servers = (
+            Server(port=backends[0].port, address="127.0.0.1", weight=50),
+            Server(port=backends[1].port, address="127.0.0.1"),
+        )
         lb = LoadBalancer(
             name="chat-edge",
             target="edge",
-            server_groups=(
-                ServerGroup(
-                    "web",
-                    servers=(
-                        Server(port=backend.port, address="127.0.0.1", weight=50),
-                    ),
-                ),
-            ),
+            server_groups=(ServerGroup("web", servers=servers),),
             listeners=(Listener(Protocol.HTTP, free_port(), "web"),),
         )
         path = tmp_path / "edge.yaml"
-        path.write_text(render_yaml(spec_document(target, [lb])))
+        path.write_text(render_yaml(spec_document(lab.target_spec("edge"), [lb])))
         monkeypatch.chdir(tmp_path)
         assert invoke("apply", str(path), "--auto-approve").exit_code == 0
         assert invoke("drift", str(path)).exit_code == 0
-
-        text = lab.owned_conf.read_text()
-        lab.owned_conf.write_text(text.replace("weight=50", "weight=5"))
-        found = invoke("drift", str(path), "--format", "json")
-
-        assert found.exit_code == 2, found.output
-        (item,) = json.loads(found.output)["targets"][0]["drift"]
-        assert (item["status"], item["kind"]) == ("modified", "servers")
-        assert item["fields"] == [{"field": "weight", "spec": 50, "live": 5}]
-        assert invoke("drift", str(path), "--remediate").exit_code == 2
-        assert lab.owned_conf.read_text() == text
-        assert invoke("drift", str(path)).exit_code == 0
+        yield Edge(lab, path, backends)
     finally:
         lab.stop()
-        backend.stop()
+        for backend in backends:
+            backend.stop()
+
+
+def _only_item(result: Any) -> dict[str, Any]:
+    assert result.exit_code == 2, result.output
+    (item,) = json.loads(result.output)["targets"][0]["drift"]
+    return dict(item)
+
+
+def test_hand_edited_nginx_file_is_drift_and_remediated(edge: Edge) -> None:
+    text = edge.lab.owned_conf.read_text()
+    edge.lab.owned_conf.write_text(text.replace("weight=50", "weight=5"))
+
+    item = _only_item(edge.drift())
+
+    assert (item["status"], item["kind"]) == ("modified", "servers")
+    assert item["fields"] == [{"field": "weight", "spec": 50, "live": 5}]
+    assert invoke("drift", str(edge.spec), "--remediate").exit_code == 2
+    assert edge.lab.owned_conf.read_text() == text
+    assert invoke("drift", str(edge.spec)).exit_code == 0
+
+
+def test_server_deleted_from_nginx_file_is_missing(edge: Edge) -> None:
+    text = edge.lab.owned_conf.read_text()
+    line = re.compile(rf"\n        server 127\.0\.0\.1:{edge.backends[1].port} [^\n]*;")
+    edited, count = line.subn("", text)
+    assert count == 1, text
+    edge.lab.owned_conf.write_text(edited)
+
+    item = _only_item(edge.drift())
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "missing",
+        "servers",
+        f"web/127.0.0.1:{edge.backends[1].port}",
+    )
+    assert item["load_balancer"] == "chat-edge"
+
+
+def test_server_added_to_nginx_file_is_unexpected(edge: Edge) -> None:
+    text = edge.lab.owned_conf.read_text()
+    known = f"        server 127.0.0.1:{edge.backends[1].port} "
+    assert known in text
+    extra = "        server 127.0.0.1:9 weight=100 max_fails=3 fail_timeout=6s;\n"
+    edge.lab.owned_conf.write_text(text.replace(known, extra + known, 1))
+
+    item = _only_item(edge.drift())
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "unexpected",
+        "servers",
+        "web/127.0.0.1:9",
+    )

@@ -64,23 +64,58 @@ def start(client: Any, lb: str, port: int, protocol: str) -> None:
 
 
 def listener(
-    client: Any, protocol: str, lb: str, port: int, group: str, **extra: Any
+    client: Any, protocol: str, lb: str, port: int, group: str | None, **extra: Any
 ) -> None:
-    """A started listener of ``protocol`` (tcp, udp or http) on ``group``."""
+    """A started listener of ``protocol`` on VServer group ``group``; with
+    None, ``extra`` says where its traffic goes (``backend_server_port`` for
+    the load balancer's default servers, ``master_slave_server_group_id``)."""
     name = protocol.upper()
     request = getattr(m, f"CreateLoadBalancer{name}ListenerRequest")
     create = getattr(client, f"create_load_balancer_{protocol}listener")
+    if group is not None:
+        extra["vserver_group_id"] = group
     create(
         request(
             region_id=REGION,
             load_balancer_id=lb,
             listener_port=port,
             bandwidth=-1,
-            vserver_group_id=group,
             **extra,
         )
     )
     start(client, lb, port, protocol)
+
+
+def add_default_servers(client: Any, lb: str, servers: list[tuple[str, int]]) -> None:
+    """Servers (id, weight) attached to the load balancer itself, no group."""
+    client.add_backend_servers(
+        m.AddBackendServersRequest(
+            region_id=REGION,
+            load_balancer_id=lb,
+            backend_servers=json.dumps(
+                [{"ServerId": sid, "Weight": weight} for sid, weight in servers]
+            ),
+        )
+    )
+
+
+def create_master_slave_group(
+    client: Any, lb: str, name: str, master: tuple[str, int], slave: tuple[str, int]
+) -> str:
+    """A master-slave group of two (server id, port)."""
+    members = [
+        {"ServerId": sid, "Port": port, "Weight": 100, "ServerType": kind}
+        for (sid, port), kind in ((master, "Master"), (slave, "Slave"))
+    ]
+    body = client.create_master_slave_server_group(
+        m.CreateMasterSlaveServerGroupRequest(
+            region_id=REGION,
+            load_balancer_id=lb,
+            master_slave_server_group_name=name,
+            master_slave_backend_servers=json.dumps(members),
+        )
+    ).body
+    return str(body.master_slave_server_group_id)
 
 
 def set_tcp_listener(client: Any, lb: str, port: int, **knobs: Any) -> None:

@@ -15,9 +15,11 @@ import yaml
 from tests.conftest import EmulatorHandle
 from tests.drift.conftest import invoke
 from tests.importer.handmade import (
+    add_default_servers,
     create_acl,
     create_group,
     create_lb,
+    create_master_slave_group,
     listener,
     rule,
     upload_certificate,
@@ -192,6 +194,50 @@ def test_stopped_listener_is_refused_with_a_way_out(
     assert "start or delete them, or leave those load balancers out" in str(
         result.exception
     )
+
+
+def test_listener_without_vserver_group_is_refused_with_a_way_out(
+    cloud: EmulatorHandle, slb_client: Any, tmp_path: Path
+) -> None:
+    lb = create_lb(slb_client, "legacy")
+    add_default_servers(slb_client, lb, [("i-old1", 100), ("i-old2", 50)])
+    listener(slb_client, "tcp", lb, 22, None, backend_server_port=22)
+    pair = create_master_slave_group(
+        slb_client, lb, "primary-standby", ("i-db1", 5432), ("i-db2", 5432)
+    )
+    listener(slb_client, "udp", lb, 53, None, master_slave_server_group_id=pair)
+
+    result = _import(cloud, tmp_path / "out.yaml")
+
+    assert result.exit_code == 1
+    message = str(result.exception)
+    assert message.startswith(
+        "cannot import listeners without a VServer group ("
+        "legacy tcp/22 uses the load balancer's default servers; "
+        f"legacy udp/53 uses master-slave group {pair}): "
+        "a spec sends a listener's traffic to a VServer group only; "
+        "create a VServer group with those servers and point the listener at it"
+    ), message
+    assert "or leave those load balancers out (--name, --id)" in message
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_servers_on_the_load_balancer_alone_do_not_stop_import(
+    cloud: EmulatorHandle, slb_client: Any, tmp_path: Path
+) -> None:
+    lb = create_lb(slb_client, "mixed")
+    add_default_servers(slb_client, lb, [("i-old1", 100)])
+    create_master_slave_group(slb_client, lb, "spare", ("i-a", 80), ("i-b", 80))
+    ws = create_group(slb_client, lb, "ws", [("i-node1", 8080, 100)])
+    listener(slb_client, "tcp", lb, 443, ws)
+
+    result = _import(cloud, tmp_path / "out.yaml")
+
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((tmp_path / "out.yaml").read_text())
+    assert written["load_balancers"]["mixed"]["listeners"] == [
+        {"protocol": "tcp", "port": 443, "server_group": "ws"}
+    ]
 
 
 def test_https_listener_refers_to_its_certificate_by_id(

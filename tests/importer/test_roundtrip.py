@@ -1,9 +1,13 @@
 """Property: for any state the emulator can hold, built by hand through the
-official SDK, the imported spec plans clean.
+official SDK, the imported spec plans clean, or import refuses it by name.
 
-Each example builds load balancers, groups, listeners (every protocol but
-HTTPS, with random knobs), ACLs and rules straight through the SDK, imports
-them with --adopt, and plans the written file with a fresh target.
+Each example builds load balancers, VServer groups, listeners (tcp, udp,
+http and https, with random knobs), ACLs, rules, servers attached to the
+load balancer itself and master-slave groups straight through the SDK,
+imports them with --adopt, and plans the written file with a fresh target.
+A spec sends a listener's traffic to a VServer group only, so an example
+with a listener on the default servers or on a master-slave group must be
+refused with a message naming each such listener.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from typing import Any
 
 import pytest
 from alibabacloud_slb20140515 import models as m
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from slbsync.errors import TargetError
 from slbsync.importer.run import ImportFilters, import_spec
 from slbsync.plan.make import make_plan
 from slbsync.spec.load import load_spec
@@ -23,9 +28,11 @@ from slbsync.spec.model import TargetSpec
 from slbsync.targets.registry import make_target
 from tests.conftest import REGION, EmulatorHandle, make_slb_client
 from tests.importer.handmade import (
+    add_default_servers,
     create_acl,
     create_group,
     create_lb,
+    create_master_slave_group,
     listener,
     rule,
     upload_certificate,
@@ -139,6 +146,7 @@ def load_balancer(draw: Any) -> dict[str, Any]:
             {
                 "protocol": protocol,
                 "port": port,
+                "sends_to": draw(st.sampled_from(SENDS_TO[protocol])),
                 "group": draw(st.sampled_from(groups)),
                 "scheduler": draw(st.sampled_from(SCHEDULERS[protocol])),
                 "knobs": draw(KNOBS[protocol]()),
@@ -151,6 +159,11 @@ def load_balancer(draw: Any) -> dict[str, Any]:
     return {
         "groups": {name: draw(servers()) for name in groups},
         "listeners": listeners,
+        "default_servers": [
+            (f"i-bp1hand{n:03d}", draw(st.integers(0, 100)))
+            for n in sorted(draw(st.sets(st.integers(0, 30), max_size=3)))
+        ],
+        "spare_master_slave_group": draw(st.booleans()),
         "address_type": draw(st.sampled_from(["internet", "intranet"])),
         "deletion_protection": draw(on_off),
         "tags": draw(
@@ -163,6 +176,14 @@ def load_balancer(draw: Any) -> dict[str, Any]:
     }
 
 
+# Where a listener sends its traffic: mostly a VServer group, the one thing a
+# spec can say; master-slave groups exist for layer-4 listeners only.
+SENDS_TO = {
+    "tcp": ["vserver_group"] * 4 + ["default_servers", "master_slave_group"],
+    "udp": ["vserver_group"] * 4 + ["default_servers", "master_slave_group"],
+    "http": ["vserver_group"] * 5 + ["default_servers"],
+    "https": ["vserver_group"] * 5 + ["default_servers"],
+}
 fleets = st.dictionaries(
     st.sampled_from(["chat-edge", "im-gateway"]), load_balancer(), min_size=1
 )
@@ -202,28 +223,79 @@ def _build(
             group: create_group(client, lb_id, group, members)
             for group, members in lb["groups"].items()
         }
+        _build_servers_outside_groups(client, lb_id, lb)
         for item in lb["listeners"]:
-            extra = dict(item["knobs"])
-            if item["protocol"] == "https":
-                extra["server_certificate_id"] = certificate
-            if item["description"]:
-                extra["description"] = item["description"]
-            if item["acl"]:
-                extra.update(acl_status="on", acl_id=acl, acl_type=item["acl_type"])
-            listener(
-                client, item["protocol"], lb_id, item["port"], groups[item["group"]],
-                scheduler=item["scheduler"], **extra,
-            )  # fmt: skip
-            if item["rule"]:
-                rule(
-                    client,
-                    lb_id,
-                    item["port"],
-                    "api",
-                    groups[item["group"]],
-                    item["protocol"],
-                    url="/api",
-                )
+            _build_listener(client, lb_id, item, groups, acl, certificate)
+
+
+def _build_servers_outside_groups(client: Any, lb_id: str, lb: dict[str, Any]) -> None:
+    """Servers on the load balancer itself, and a master-slave group no
+    listener uses: neither is in a spec, and neither may stop an import."""
+    if lb["default_servers"]:
+        add_default_servers(client, lb_id, lb["default_servers"])
+    if lb["spare_master_slave_group"]:
+        create_master_slave_group(
+            client, lb_id, "spare", ("i-bp1hand001", 80), ("i-bp1hand002", 80)
+        )
+
+
+def _build_listener(
+    client: Any,
+    lb_id: str,
+    item: dict[str, Any],
+    groups: dict[str, str],
+    acl: str,
+    certificate: str,
+) -> None:
+    extra = dict(item["knobs"])
+    if item["protocol"] == "https":
+        extra["server_certificate_id"] = certificate
+    if item["description"]:
+        extra["description"] = item["description"]
+    if item["acl"]:
+        extra.update(acl_status="on", acl_id=acl, acl_type=item["acl_type"])
+    group: str | None = groups[item["group"]]
+    if item["sends_to"] == "default_servers":
+        group, extra["backend_server_port"] = None, 8080
+    elif item["sends_to"] == "master_slave_group":
+        group, extra["master_slave_server_group_id"] = (
+            None,
+            create_master_slave_group(
+                client,
+                lb_id,
+                f"ms-{item['port']}",
+                ("i-bp1hand010", 8080),
+                ("i-bp1hand011", 8080),
+            ),
+        )
+    listener(
+        client, item["protocol"], lb_id, item["port"], group,
+        scheduler=item["scheduler"], **extra,
+    )  # fmt: skip
+    if item["rule"]:
+        rule(
+            client,
+            lb_id,
+            item["port"],
+            "api",
+            groups[item["group"]],
+            item["protocol"],
+            url="/api",
+        )
+
+
+def _refused_listeners(fleet: dict[str, Any]) -> list[str]:
+    """What import must name: each listener not on a VServer group."""
+    uses = {
+        "default_servers": "uses the load balancer's default servers",
+        "master_slave_group": "uses master-slave group",
+    }
+    return [
+        f"{name} {item['protocol']}/{item['port']} {uses[item['sends_to']]}"
+        for name, lb in sorted(fleet.items())
+        for item in lb["listeners"]
+        if item["sends_to"] != "vserver_group"
+    ]
 
 
 @pytest.fixture
@@ -234,7 +306,7 @@ def cloud(emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch) -> Emulator
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -255,6 +327,18 @@ def test_imported_spec_plans_clean_for_any_handmade_state(
         endpoint=f"http://{cloud.endpoint}",
         options=(("burst", 100), ("rate", 1000)),
     )
+
+    refused = _refused_listeners(fleet)
+    event("refused" if refused else "imported")
+    if refused:
+        with pytest.raises(TargetError) as error:
+            import_spec(target, ImportFilters(), adopt=True, lock_dir=folder / "locks")
+        message = str(error.value)
+        assert message.startswith("cannot import listeners without a VServer group")
+        for listener_text in refused:
+            assert listener_text in message
+        assert "point the listener at it" in message
+        return
 
     result = import_spec(target, ImportFilters(), adopt=True, lock_dir=folder / "locks")
 

@@ -213,6 +213,11 @@ def _by_id(live_id: str | None) -> str | None:
 
 def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
     """Refuse what a spec cannot say, naming each listener and the way out."""
+    _refuse_stopped_listeners(lbs)
+    _refuse_listeners_without_vserver_group(lbs)
+
+
+def _refuse_stopped_listeners(lbs: Sequence[LiveLoadBalancer]) -> None:
     stopped = [
         f"{lb.spec.name} {li.label}"
         for lb in lbs
@@ -225,6 +230,34 @@ def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
             "holds running listeners only, so the first apply would start them; "
             "start or delete them, or leave those load balancers out (--name, --id)"
         )
+
+
+def _refuse_listeners_without_vserver_group(lbs: Sequence[LiveLoadBalancer]) -> None:
+    """A spec sends a listener's traffic to a VServer group only, so one on
+    the load balancer's default servers or on a master-slave group has no
+    spec to be written as."""
+    found = [
+        f"{lb.spec.name} {li.label} {_where_traffic_goes(lb, li)}"
+        for lb in lbs
+        for li in lb.spec.listeners
+        if li.server_group is None and li.redirect_to_port is None
+    ]
+    if found:
+        raise TargetError(
+            f"cannot import listeners without a VServer group ({'; '.join(found)}): "
+            "a spec sends a listener's traffic to a VServer group only; create "
+            "a VServer group with those servers and point the listener at it "
+            "(SetLoadBalancer<Protocol>ListenerAttribute with VServerGroup=on, "
+            "and MasterSlaveServerGroup=off for a master-slave one), "
+            "or leave those load balancers out (--name, --id)"
+        )
+
+
+def _where_traffic_goes(lb: LiveLoadBalancer, listener: Listener) -> str:
+    master_slave = lb.id_of(f"master-slave:{listener.label}")
+    if master_slave:
+        return f"uses master-slave group {master_slave}"
+    return "uses the load balancer's default servers"
 
 
 def _as_imported(live: LiveLoadBalancer, owned: bool) -> LiveLoadBalancer:

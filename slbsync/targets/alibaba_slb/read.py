@@ -55,7 +55,11 @@ from slbsync.targets.alibaba_slb.normalise import (
     normalise_load_balancer,
     sorted_tags,
 )
-from slbsync.targets.alibaba_slb.wire import is_on, listener_from_wire
+from slbsync.targets.alibaba_slb.wire import (
+    is_on,
+    listener_from_wire,
+    master_slave_group_of,
+)
 from slbsync.targets.base import (
     OWNER_TAG,
     LiveAcl,
@@ -500,6 +504,10 @@ class LiveReader:
             ids[f"listener:{listener.label}"] = listener_id(
                 lb_id, str(listener.protocol), listener.port
             )
+            master_slave = master_slave_group_of(raw)
+            if master_slave:
+                # The spec has no master-slave groups; import refuses these.
+                ids[f"master-slave:{listener.label}"] = master_slave
             if str(raw.get("Status")) == "running":
                 running.append(listener.key)
         spec = normalise_load_balancer(

@@ -223,6 +223,13 @@ def listener_from_wire(
     )
 
 
+def master_slave_group_of(item: Mapping[str, Any]) -> str | None:
+    """The master-slave group a listener item sends its traffic to, if any."""
+    protocol = Protocol(str(item["ListenerProtocol"]).lower())
+    config: Mapping[str, Any] = item.get(CONFIG_KEYS[protocol]) or {}
+    return str(config.get("MasterSlaveServerGroupId") or "") or None
+
+
 def _health_check_from(config: Mapping[str, Any], protocol: Protocol) -> HealthCheck:
     layer4 = protocol in (Protocol.TCP, Protocol.UDP)
     enabled = is_on(config.get("HealthCheck", config.get("HealthCheckSwitch", "on")))

@@ -371,6 +371,10 @@ def _assemble(parts: _LoadBalancerParts, target: str) -> LoadBalancer:
     order = parts.group_order + sorted(set(parts.groups) - set(parts.group_order))
     groups = []
     for name in order:
+        # TODO(nginx): a group whose listeners' server blocks were all deleted
+        # by hand reads as empty here, though its marked upstream still lists
+        # the servers, so drift shows each server missing besides the listener.
+        # Reading groups from marked upstreams too would show the listener alone.
         group = parts.groups.get(name, ServerGroup(name=name))
         membership = parts.memberships.get(name, str(group.membership))
         groups.append(

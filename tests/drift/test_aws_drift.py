@@ -1,0 +1,104 @@
+"""Drift on AWS ELBv2 under moto's mock_aws: a listener deleted and a target
+registered in the console, behind slbsync's back, show through the CLI as
+missing and unexpected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.drift.conftest import invoke
+from tests.targets.aws_elbv2.conftest import (
+    Vpc,
+    aws,  # noqa: F401  (a fixture)
+    aws_env,  # noqa: F401  (a fixture)
+    spec_yaml,
+)
+
+
+@pytest.fixture
+def gateway(
+    aws: Vpc,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """Load balancer gateway applied: group admin of one instance, two listeners."""
+    spec = tmp_path / "gateway.yaml"
+    spec.write_text(
+        spec_yaml(
+            f"""
+            load_balancers:
+              gateway:
+                target: aws
+                address_type: intranet
+                subnets: [{aws.subnets[0]}]
+                server_groups:
+                  admin:
+                    servers: [{{id: {aws.instances[0]}, port: 9000}}]
+                listeners:
+                  - {{protocol: tcp, port: 443, server_group: admin,
+                      health_check: {{interval: 10s}}}}
+                  - {{protocol: tcp, port: 9000, server_group: admin,
+                      health_check: {{interval: 10s}}}}
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    applied = invoke("apply", str(spec), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert invoke("drift", str(spec)).exit_code == 0
+    return spec
+
+
+def _only_item(spec: Path) -> dict[str, Any]:
+    found = invoke("drift", str(spec), "--format", "json")
+    assert found.exit_code == 2, found.output
+    (item,) = json.loads(found.output)["targets"][0]["drift"]
+    return dict(item)
+
+
+def _arn_of_load_balancer(vpc: Vpc) -> str:
+    found = vpc.elbv2.describe_load_balancers(Names=["gateway"])["LoadBalancers"]
+    return str(found[0]["LoadBalancerArn"])
+
+
+def test_listener_deleted_in_console_is_missing(
+    gateway: Path,
+    aws: Vpc,  # noqa: F811
+) -> None:
+    listeners = aws.elbv2.describe_listeners(
+        LoadBalancerArn=_arn_of_load_balancer(aws)
+    )["Listeners"]
+    (on_9000,) = [item for item in listeners if item["Port"] == 9000]
+    aws.elbv2.delete_listener(ListenerArn=on_9000["ListenerArn"])
+
+    item = _only_item(gateway)
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "missing",
+        "listener",
+        "tcp/9000",
+    )
+    assert item["load_balancer"] == "gateway"
+
+
+def test_target_registered_in_console_is_unexpected(
+    gateway: Path,
+    aws: Vpc,  # noqa: F811
+) -> None:
+    group = aws.elbv2.describe_target_groups(Names=["gateway-admin"])
+    arn = group["TargetGroups"][0]["TargetGroupArn"]
+    aws.elbv2.register_targets(
+        TargetGroupArn=arn, Targets=[{"Id": aws.instances[1], "Port": 9000}]
+    )
+
+    item = _only_item(gateway)
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "unexpected",
+        "servers",
+        f"admin/{aws.instances[1]}:9000",
+    )
