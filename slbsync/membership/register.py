@@ -91,7 +91,7 @@ class Membership:
         """
         lock = lock_for(
             self.target.name,
-            self.group.lb.name,
+            self.target.lock_scope(self.group.lb.name),
             self.target.spec.lock,
             lock_dir=self.lock_dir,
         )
