@@ -114,6 +114,19 @@ def _config(emulator: EmulatorHandle, signature: str, **config: Any) -> Config:
     return Config(**settings)
 
 
+@pytest.fixture(autouse=True)
+def _private_lock_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test's file locks in a directory of its own.
+
+    The default lock directory is host-wide (/var/lib/slbsync/locks); tests
+    of several people on one machine must not wait for each other's locks.
+    Commands that tests start in subprocesses inherit the variable.
+    """
+    monkeypatch.setenv("SLBSYNC_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[EmulatorServer]:
     server = EmulatorServer(region=REGION).start()

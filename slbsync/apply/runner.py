@@ -7,9 +7,12 @@ A failed change stops the rest of its load balancer (they depend on each
 other) while the others go on; the report lists each change's outcome, and
 the next plan shows exactly what remains.
 
-Given ``locks``, a load balancer's changes run holding its lock
-(``membership.locks.lock_for``), so an apply, a drift remediation and a
-registration never interleave their calls on one load balancer.
+Given ``locks``, a load balancer's changes run holding the lock of its
+scope (``Target.lock_scope``; ``membership.locks.lock_for``), so an apply, a
+drift remediation and a registration never interleave their calls on one
+load balancer. A target that writes on commit (nginx, HAProxy: one file for
+all its load balancers) has its changes and its commit run holding every
+scope it touches, so nothing registered meanwhile is rendered away.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ Progress = Callable[[int, int, ChangeResult], None]
 """Called after each change: its number, the total, and its result."""
 
 LockFactory = Callable[[Target, str], "LoadBalancerLock"]
-"""Makes the lock of one load balancer (by name) of a target."""
+"""Makes one lock of a target, by scope (``Target.lock_scope`` of a load balancer)."""
 
 DEFAULT_PARALLELISM = 4
 DEFAULT_RATE_LIMIT = 20.0  # calls per second, per run
@@ -98,23 +101,94 @@ class PlanRunner:
             sleep=self.sleep,
             clock=self.clock,
         )
-        regional_first, chains, regional_last = split_by_load_balancer(part.changes)
+        if target.writes_on_commit:
+            self._run_holding_scopes(target, runner, part.changes, report)
+            return
+        self._run_changes(target, runner, part.changes, report, lock_chains=True)
+        self._commit(target, report)
 
-        ok = self._run_chain(runner, regional_first, report)
+    def _run_changes(
+        self,
+        target: Target,
+        runner: ChangeRunner,
+        changes: Sequence[Change],
+        report: ApplyReport,
+        *,
+        lock_chains: bool,
+        held: Sequence[LoadBalancerLock] = (),
+    ) -> None:
+        regional_first, chains, regional_last = split_by_load_balancer(changes)
+
+        ok = self._run_chain(runner, regional_first, report, held)
         with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
             results = list(
                 pool.map(
-                    lambda chain: self._run_locked(target, runner, chain, report),
+                    lambda chain: (
+                        self._run_locked(target, runner, chain, report)
+                        if lock_chains
+                        else self._run_chain(runner, chain, report, held)
+                    ),
                     chains,
                 )
             )
         if ok and all(results):
-            self._run_chain(runner, regional_last, report)
+            self._run_chain(runner, regional_last, report, held)
         else:
             # What an ACL or certificate delete waits for did not finish.
             self._skip(regional_last, report)
 
+    def _run_holding_scopes(
+        self,
+        target: Target,
+        runner: ChangeRunner,
+        changes: Sequence[Change],
+        report: ApplyReport,
+    ) -> None:
+        """Every change and the commit, holding all the target's scopes.
+
+        Such a target stages changes and writes them on commit (one file for
+        all its load balancers): a lock let go before the commit would let a
+        registration in between, and the commit would render it away.
+        """
+        held: list[LoadBalancerLock] = []
         try:
+            for scope in self._scopes(target, changes):
+                assert self.locks is not None
+                lock = self.locks(target, scope)
+                lock.acquire()
+                held.append(lock)
+        except LockError as err:
+            self._release(held)
+            self._record(ChangeResult(changes[0], Outcome.FAILED, str(err), 0), report)
+            self._skip(changes[1:], report)
+            return
+        try:
+            self._run_changes(
+                target, runner, changes, report, lock_chains=False, held=held
+            )
+            self._commit(target, report, held)
+        finally:
+            self._release(held)
+
+    def _scopes(self, target: Target, changes: Sequence[Change]) -> list[str]:
+        if self.locks is None:
+            return []
+        # Sorted: two runs taking the same scopes take them in the same order.
+        return sorted({target.lock_scope(c.address.load_balancer) for c in changes})
+
+    def _release(self, held: Sequence[LoadBalancerLock]) -> None:
+        for lock in reversed(held):
+            lock.release()
+
+    def _commit(
+        self,
+        target: Target,
+        report: ApplyReport,
+        held: Sequence[LoadBalancerLock] = (),
+    ) -> None:
+        try:
+            for lock in held:
+                lock.ensure_held()  # a lost Redis lease: another run may write now
             target.commit()
         except TargetError as err:
             # A target's errors name the target already ("target edge: ...").
@@ -132,7 +206,7 @@ class PlanRunner:
         """One load balancer's chain, holding its lock when locks are on."""
         if self.locks is None or not chain:
             return self._run_chain(runner, chain, report)
-        lock = self.locks(target, chain[0].address.load_balancer)
+        lock = self.locks(target, target.lock_scope(chain[0].address.load_balancer))
         try:
             lock.acquire()
         except LockError as err:
@@ -140,7 +214,7 @@ class PlanRunner:
             self._skip(chain[1:], report)
             return False
         try:
-            return self._run_chain(runner, chain, report, lock)
+            return self._run_chain(runner, chain, report, (lock,))
         finally:
             lock.release()
 
@@ -149,11 +223,11 @@ class PlanRunner:
         runner: ChangeRunner,
         chain: Sequence[Change],
         report: ApplyReport,
-        lock: LoadBalancerLock | None = None,
+        held: Sequence[LoadBalancerLock] = (),
     ) -> bool:
         for index, change in enumerate(chain):
             try:
-                if lock is not None:
+                for lock in held:
                     lock.ensure_held()  # a lost Redis lease stops the chain
             except LockError as err:
                 result = ChangeResult(change, Outcome.FAILED, str(err), 0)

@@ -13,6 +13,7 @@ from slbsync.apply.report import ApplyReport, Outcome
 from slbsync.apply.runner import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT, PlanRunner
 from slbsync.cli.common import (
     PATHS_HELP,
+    LockDirOption,
     MaxRemovalOption,
     PruneOption,
     TargetOption,
@@ -74,6 +75,7 @@ def apply_command(
         typer.Option("--rate-limit", min=0.1, help="API calls per second at most."),
     ] = DEFAULT_RATE_LIMIT,
     only: TargetOption = None,
+    lock_dir: LockDirOption = None,
 ) -> None:
     """Bring the live state in line with the spec (asks first)."""
     limiter = AdaptiveRateLimiter(rate_limit)
@@ -101,7 +103,7 @@ def apply_command(
         progress=progress_for(sys.stderr),
         # One lock per load balancer: registrations and drift remediations
         # on the same one wait for this run, and it for them.
-        locks=lock_factory(),
+        locks=lock_factory(lock_dir),
     )
     report = runner.run(plan)
     typer.echo(_summary(report))

@@ -29,6 +29,15 @@ TargetOption = Annotated[
     list[str] | None,
     typer.Option("--target", help="Only this target (repeat for more); default all."),
 ]
+LockDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lock-dir",
+        help="Where file locks are kept, for every target; default the target's "
+        "lock: file:///dir, else /var/lib/slbsync/locks (env SLBSYNC_LOCK_DIR).",
+        show_default=False,
+    ),
+]
 MaxRemovalOption = Annotated[
     float,
     typer.Option(

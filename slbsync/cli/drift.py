@@ -19,6 +19,7 @@ import typer
 from slbsync.apply.runner import DEFAULT_RATE_LIMIT
 from slbsync.cli.common import (
     PATHS_HELP,
+    LockDirOption,
     MaxRemovalOption,
     TargetOption,
     build_targets,
@@ -112,7 +113,7 @@ def drift_command(
     ] = None,
     state_dir: Annotated[
         Path,
-        typer.Option("--state-dir", help="Where alert state and locks are kept."),
+        typer.Option("--state-dir", help="Where alert state is kept."),
     ] = Path(".slbsync"),
     metrics_textfile: Annotated[
         Path | None,
@@ -142,6 +143,7 @@ def drift_command(
         ),
     ] = DEFAULT_READ_DEADLINE,
     only: TargetOption = None,
+    lock_dir: LockDirOption = None,
 ) -> None:
     """Compare the spec with what is live; exit 2 when something drifted."""
     if metrics_port is not None and every is None:
@@ -170,7 +172,7 @@ def drift_command(
             force=force,
             max_removal=max_removal,
             rate_limit=DEFAULT_RATE_LIMIT,
-            lock_dir=state_dir / "locks",
+            lock_dir=lock_dir,
         ),
         metrics_textfile=metrics_textfile,
     )

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from slbsync.cli.common import LockDirOption
 from slbsync.errors import SlbsyncError
 from slbsync.importer.run import ImportFilters, ImportResult, import_spec
 from slbsync.spec.model import TargetSpec
@@ -67,9 +68,7 @@ def import_command(
         str | None,
         typer.Option("--profile", help="Credentials profile (default: the chain)."),
     ] = None,
-    state_dir: Annotated[
-        Path, typer.Option("--state-dir", help="Where locks are kept.")
-    ] = Path(".slbsync"),
+    lock_dir: LockDirOption = None,
 ) -> None:
     """Read existing load balancers and write them as a spec that plans clean."""
     target = TargetSpec(
@@ -85,9 +84,7 @@ def import_command(
         ids=tuple(ids or ()),
     )
     header = f"# Written by slbsync import --region {region}; edit freely.\n"
-    result = import_spec(
-        target, filters, adopt=adopt, lock_dir=state_dir / "locks", header=header
-    )
+    result = import_spec(target, filters, adopt=adopt, lock_dir=lock_dir, header=header)
     if out is None:
         typer.echo(result.text, nl=False)
     else:

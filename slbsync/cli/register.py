@@ -13,11 +13,16 @@ from typing import Annotated
 
 import typer
 
-from slbsync.cli.common import PATHS_HELP, build_targets, is_terminal, read_spec
+from slbsync.cli.common import (
+    PATHS_HELP,
+    LockDirOption,
+    build_targets,
+    is_terminal,
+    read_spec,
+)
 from slbsync.errors import SpecError
 from slbsync.membership.group import GroupHandle, find_group
 from slbsync.membership.guard import parse_drain_limit
-from slbsync.membership.locks import DEFAULT_LOCK_DIR
 from slbsync.membership.register import Membership, Outcome
 from slbsync.spec.durations import parse_duration
 from slbsync.spec.model import Membership as Mode
@@ -47,9 +52,6 @@ PortOption = Annotated[
         max=65535,
         help="Backend port (default: the group's discover port).",
     ),
-]
-LockDirOption = Annotated[
-    Path, typer.Option("--lock-dir", help="Where file locks are kept (one host).")
 ]
 
 
@@ -82,7 +84,7 @@ def register_command(
     health_timeout: Annotated[
         str, typer.Option("--health-timeout", help="How long --wait-healthy waits.")
     ] = "300s",
-    lock_dir: LockDirOption = DEFAULT_LOCK_DIR,
+    lock_dir: LockDirOption = None,
 ) -> None:
     """Add a server to a group (or set its weight); idempotent."""
     spec = read_spec(paths)
@@ -124,7 +126,7 @@ def deregister_command(
         bool,
         typer.Option("--force", help="Drain even past the capacity guard."),
     ] = False,
-    lock_dir: LockDirOption = DEFAULT_LOCK_DIR,
+    lock_dir: LockDirOption = None,
 ) -> None:
     """Drain a server (weight 0, wait), then remove it; idempotent."""
     limit = parse_drain_limit(max_draining)
@@ -141,7 +143,9 @@ def deregister_command(
     _print(outcome)
 
 
-def _membership(spec: Spec, lb_name: str, group: str, lock_dir: Path) -> Membership:
+def _membership(
+    spec: Spec, lb_name: str, group: str, lock_dir: Path | None
+) -> Membership:
     lb = find_group(spec, lb_name, group)[0]
     target = build_targets(spec, [lb.target])[0]
     return Membership(GroupHandle(spec, target, lb_name, group), lock_dir=lock_dir)

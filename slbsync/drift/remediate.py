@@ -22,7 +22,7 @@ from slbsync.apply.runner import DEFAULT_RATE_LIMIT, PlanRunner
 from slbsync.diff.compare import compare
 from slbsync.drift.detect import DriftResult
 from slbsync.errors import SafetyError
-from slbsync.membership.locks import DEFAULT_LOCK_DIR, LoadBalancerLock, lock_for
+from slbsync.membership.locks import lock_factory
 from slbsync.plan.make import target_plan_from
 from slbsync.plan.model import Plan
 from slbsync.plan.safety import DEFAULT_MAX_REMOVAL, check_safety
@@ -39,7 +39,7 @@ class RemediationOptions:
     force: bool = False
     max_removal: float = DEFAULT_MAX_REMOVAL
     rate_limit: float = DEFAULT_RATE_LIMIT
-    lock_dir: Path = DEFAULT_LOCK_DIR
+    lock_dir: Path | None = None  # None: the shared rule, lock_dir_for
 
 
 @dataclass
@@ -98,15 +98,10 @@ def remediate(
         log.warning("drift: remediation refused: %s", err)
         return remediation
 
-    def locks(target: Target, load_balancer: str) -> LoadBalancerLock:
-        return lock_for(
-            target.name, load_balancer, target.spec.lock, lock_dir=options.lock_dir
-        )
-
     runner = PlanRunner(
         _by_name(targets),
         limiter=AdaptiveRateLimiter(options.rate_limit),
-        locks=locks,
+        locks=lock_factory(options.lock_dir),
     )
     remediation.report = runner.run(plan)
     return remediation

@@ -21,7 +21,7 @@ from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.compare import compare
 from slbsync.errors import SlbsyncError
 from slbsync.importer.document import render_yaml, spec_document
-from slbsync.membership.locks import DEFAULT_LOCK_DIR, LoadBalancerLock, lock_for
+from slbsync.membership.locks import lock_factory
 from slbsync.plan.make import make_plan, read_with_retries
 from slbsync.plan.model import Plan
 from slbsync.spec.load import load_spec_documents
@@ -53,7 +53,7 @@ def import_spec(
     filters: ImportFilters,
     *,
     adopt: bool = False,
-    lock_dir: Path = DEFAULT_LOCK_DIR,
+    lock_dir: Path | None = None,
     header: str = "",
 ) -> ImportResult:
     """The spec of the live load balancers ``filters`` match, checked."""
@@ -106,16 +106,14 @@ def _import_hooks(target: Target) -> Any:
     raise SlbsyncError(f"import cannot read {target.type_name} targets")
 
 
-def _adopt(document: dict[str, object], target: Target, lock_dir: Path) -> None:
+def _adopt(document: dict[str, object], target: Target, lock_dir: Path | None) -> None:
     """Tag the load balancers the document adopts, through plan and apply."""
     plan = _plan(document, target)
     others = [c for c in plan.changes if not _is_adoption(c)]
     if others:
         raise SlbsyncError(_not_faithful(others))
 
-    def locks(t: Target, lb: str) -> LoadBalancerLock:
-        return lock_for(t.name, lb, t.spec.lock, lock_dir=lock_dir)
-
+    locks = lock_factory(lock_dir)
     report = PlanRunner({target.name: target}, locks=locks).run(plan)
     report.raise_for_failures()
     for change in plan.changes:

@@ -1,17 +1,25 @@
 """Locks per load balancer, so runs that change one never interleave.
 
 Applies, drift remediations and registrations all take the lock of each load
-balancer they change. The default is a file lock, enough when every run
-happens on one host. When runs happen on several hosts, a target sets
-``lock: redis://host:port/db`` and the lock becomes a Redis lease: it
-expires if its holder dies, and a background thread renews it while the
-holder works. A holder that loses its lease (Redis unreachable for longer
-than the lease) finds out at its next ``ensure_held`` and stops.
+balancer they change (of its scope: ``Target.lock_scope``). The default is a
+file lock, enough when every run happens on one host. When runs happen on
+several hosts, a target sets ``lock: redis://host:port/db`` and the lock
+becomes a Redis lease: it expires if its holder dies, and a background
+thread renews it while the holder works. A holder that loses its lease
+(Redis unreachable for longer than the lease) finds out at its next
+``ensure_held`` and stops.
+
+Every command finds file locks by one rule (``lock_dir_for``), so an apply
+from CI, a drift service and a boot script's register on one host see each
+other's locks: ``--lock-dir`` (or ``SLBSYNC_LOCK_DIR``) when given, else the
+target's ``lock: file:///dir``, else ``/var/lib/slbsync/locks``, never a
+directory relative to where the command happens to run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from abc import ABC, abstractmethod
@@ -29,7 +37,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LOCK_DIR = Path(".slbsync") / "locks"
+DEFAULT_LOCK_DIR = Path("/var/lib/slbsync/locks")
+LOCK_DIR_ENV = "SLBSYNC_LOCK_DIR"
+FILE_SCHEME = "file://"
+# Lock files are empty; any user who may write the directory may lock them.
+# Without this a root boot script's lock file would lock out the drift
+# service's user (0644 under the usual umask).
+LOCK_FILE_MODE = 0o666
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_WAIT_SECONDS = 600.0
 # How often a waiting run tries a file lock again. filelock's own 50 ms made
@@ -85,12 +99,18 @@ class FileLoadBalancerLock(LoadBalancerLock):
         self, target: str, load_balancer: str, directory: Path = DEFAULT_LOCK_DIR
     ) -> None:
         super().__init__(target, load_balancer)
-        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
         name = f"{_safe_name(target)}--{_safe_name(load_balancer)}.lock"
         self.path = directory / name
-        self._lock = filelock.FileLock(str(self.path))
+        self._lock = filelock.FileLock(str(self.path), mode=LOCK_FILE_MODE)
 
     def acquire(self, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise LockError(
+                f"lock {self.label}: cannot use the lock directory {self.directory} ({err.strerror}); create it, writable by every user that runs slbsync on this host, or choose another with lock: file:///path in target {self.target} or --lock-dir"  # noqa: E501
+            ) from err
         try:
             self._lock.acquire(timeout=wait_seconds, poll_interval=FILE_POLL_SECONDS)
         except filelock.Timeout:
@@ -197,32 +217,58 @@ class RedisLoadBalancerLock(LoadBalancerLock):
         return re.sub(r"//[^@/]*@", "//***@", self.url)
 
 
+def lock_dir_for(lock_setting: str | None, override: Path | None = None) -> Path:
+    """Where a target's file locks are: one rule for every command.
+
+    ``override`` (``--lock-dir``), else ``SLBSYNC_LOCK_DIR``, else the
+    directory of ``lock: file:///dir``, else ``DEFAULT_LOCK_DIR``.
+    """
+    if override is not None:
+        return override
+    from_environment = os.environ.get(LOCK_DIR_ENV)
+    if from_environment:
+        return Path(from_environment)
+    if lock_setting and lock_setting.startswith(FILE_SCHEME):
+        return Path(lock_setting.removeprefix(FILE_SCHEME))
+    return DEFAULT_LOCK_DIR
+
+
 def lock_for(
     target: str,
     load_balancer: str,
     lock_setting: str | None,
     *,
-    lock_dir: Path = DEFAULT_LOCK_DIR,
+    lock_dir: Path | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> LoadBalancerLock:
-    """The lock a target's ``lock`` setting asks for (file when unset)."""
-    if lock_setting in (None, "", "file"):
-        return FileLoadBalancerLock(target, load_balancer, lock_dir)
+    """The lock a target's ``lock`` setting asks for (file when unset).
+
+    ``load_balancer`` is the lock's scope within the target
+    (``Target.lock_scope``); ``lock_dir`` overrides where file locks are.
+    """
+    if lock_setting in (None, "", "file") or _is_file_url(lock_setting):
+        directory = lock_dir_for(lock_setting, lock_dir)
+        return FileLoadBalancerLock(target, load_balancer, directory)
     assert lock_setting is not None
     if lock_setting.startswith(("redis://", "rediss://", "unix://")):
         return RedisLoadBalancerLock(target, load_balancer, lock_setting, lease_seconds)
     raise LockError(
-        f'target {target}: lock "{lock_setting}" is not a lock; use file or '
-        "redis://host:port/db"
+        f'target {target}: lock "{lock_setting}" is not a lock; use file, '
+        "file:///a/directory or redis://host:port/db"
     )
 
 
+def _is_file_url(lock_setting: str | None) -> bool:
+    # Absolute only: a relative directory would differ with each command's cwd.
+    return bool(lock_setting and lock_setting.startswith(FILE_SCHEME + "/"))
+
+
 def lock_factory(
-    lock_dir: Path = DEFAULT_LOCK_DIR,
+    lock_dir: Path | None = None,
 ) -> Callable[[Target, str], LoadBalancerLock]:
     """What the apply runner takes as ``locks``: each target's own setting."""
 
-    def make(target: Target, load_balancer: str) -> LoadBalancerLock:
-        return lock_for(target.name, load_balancer, target.spec.lock, lock_dir=lock_dir)
+    def make(target: Target, scope: str) -> LoadBalancerLock:
+        return lock_for(target.name, scope, target.spec.lock, lock_dir=lock_dir)
 
     return make

@@ -25,7 +25,7 @@ from pathlib import Path
 from slbsync.errors import ApplyError
 from slbsync.membership.group import GroupHandle, GroupView
 from slbsync.membership.guard import DrainLimit, check_capacity
-from slbsync.membership.locks import DEFAULT_LOCK_DIR, lock_for
+from slbsync.membership.locks import lock_for
 from slbsync.membership.probes import Probe, probe_for
 from slbsync.spec.model import Server
 
@@ -67,7 +67,7 @@ class Membership:
         self,
         group: GroupHandle,
         *,
-        lock_dir: Path = DEFAULT_LOCK_DIR,
+        lock_dir: Path | None = None,  # None: the shared rule, lock_dir_for
         lock_wait: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -91,7 +91,7 @@ class Membership:
         """
         lock = lock_for(
             self.target.name,
-            self.group.lb.name,
+            self.target.lock_scope(self.group.lb.name),
             self.target.spec.lock,
             lock_dir=self.lock_dir,
         )

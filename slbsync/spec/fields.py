@@ -790,9 +790,13 @@ TARGET = Shape(
         Field(
             "lock",
             Kind.TEXT,
-            "Lock that keeps two runs apart: file, or a redis:// URL.",
-            pattern=r"^(file|(rediss?|unix)://\S+)$",
-            pattern_hint="file or a redis://, rediss:// or unix:// URL",
+            "Lock that keeps two runs on one load balancer apart: file (lock "
+            "files in /var/lib/slbsync/locks), file:///a/directory for lock "
+            "files there, or a redis:// URL when runs happen on several hosts. "
+            "--lock-dir overrides the directory.",
+            pattern=r"^(file(:///\S+)?|(rediss?|unix)://\S+)$",
+            pattern_hint="file, file:///an/absolute/directory, or a redis://, "
+            "rediss:// or unix:// URL",
         ),
     ),
     model.TargetSpec,

@@ -314,7 +314,7 @@ class TargetSpec:
     region: str | None = None
     endpoint: str | None = None  # a URL, or "local" for the embedded emulator
     profile: str | None = None
-    lock: str | None = None  # "file" (default) or redis://...
+    lock: str | None = None  # "file" (default), file:///dir or redis://...
     options: tuple[tuple[str, Any], ...] = ()
     location: Location | None = field(default=None, compare=False, repr=False)
 

@@ -25,6 +25,10 @@ What a target must guarantee:
   taken effect (a timeout after sending); the apply runner then calls
   ``has_taken_effect`` to settle it by reading, never by a blind repeat.
 - Nothing a target logs or raises contains a secret.
+- ``lock_scope`` names the lock that guards a load balancer: runs that change
+  the same scope never interleave. A target that rewrites one file for all
+  its load balancers gives them all one scope; a target that sets
+  ``writes_on_commit`` has its ``commit`` run while those locks are held.
 """
 
 from __future__ import annotations
@@ -145,6 +149,14 @@ class Target(ABC):
     max_servers_per_call: ClassVar[int | None] = None
     """How many servers one membership change may carry; None for no limit."""
 
+    writes_on_commit: ClassVar[bool] = False
+    """True when ``commit`` writes what ``apply_change`` staged (a proxy's file).
+
+    The apply runner then keeps the locks it took until ``commit`` is done;
+    released earlier, a registration between staging and commit would be
+    rendered away by the commit.
+    """
+
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
 
@@ -196,6 +208,16 @@ class Target(ABC):
     @abstractmethod
     def apply_change(self, change: Change) -> ChangeOutcome:
         """Carry out one change with one call."""
+
+    def lock_scope(self, load_balancer: str) -> str:
+        """The name of the lock that guards changes to ``load_balancer``.
+
+        One per load balancer by default. A target that rewrites one file
+        covering every load balancer returns the same name for all of them,
+        since two runs on different load balancers would still overwrite
+        each other's file.
+        """
+        return load_balancer
 
     def commit(self) -> None:
         """Finish a run after its changes (render and reload, for proxies)."""

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from slbsync.apply.report import Outcome
 from slbsync.apply.runner import PlanRunner
-from slbsync.membership.locks import FileLoadBalancerLock, lock_for
+from slbsync.errors import LockError
+from slbsync.membership.locks import FileLoadBalancerLock, lock_factory, lock_for
 from slbsync.plan.make import make_plan
 from slbsync.targets.base import Target
 from tests.apply.test_retry import FakeClock
@@ -68,3 +69,65 @@ def test_a_held_lock_fails_that_load_balancer_only(tmp_path: Path) -> None:
     assert "another run still holds" in by_lb["a"][0].message
     assert {r.outcome for r in by_lb["a"][1:]} == {Outcome.NOT_RUN}
     assert {r.outcome for r in by_lb["b"]} == {Outcome.OK}
+
+
+class OneFileTarget(FakeTarget):
+    """A target that, like nginx, writes one file for all load balancers."""
+
+    writes_on_commit = True
+
+    def __init__(self, lock_dir: Path) -> None:
+        super().__init__()
+        self.lock_dir = lock_dir
+        self.held_at_commit: bool | None = None
+
+    def lock_scope(self, load_balancer: str) -> str:
+        return "owned.conf"
+
+    def commit(self) -> None:
+        # Another run's attempt at the lock, made while this commit runs.
+        other = FileLoadBalancerLock(self.name, "owned.conf", self.lock_dir)
+        try:
+            other.acquire(wait_seconds=0.05)
+        except LockError:
+            self.held_at_commit = True
+        else:
+            other.release()
+            self.held_at_commit = False
+        super().commit()
+
+
+def test_one_file_target_commits_under_its_one_lock(tmp_path: Path) -> None:
+    target = OneFileTarget(tmp_path)
+    spec = make_spec(make_lb("a"), make_lb("b"))
+
+    plan = make_plan(spec, [target])
+    report = PlanRunner({"fake": target}, locks=lock_factory(tmp_path)).run(plan)
+
+    assert report.failures == [] and report.commit_errors == []
+    assert target.held_at_commit is True
+    assert [p.name for p in tmp_path.iterdir()] == ["fake--owned.conf.lock"]
+
+
+def test_one_file_target_held_elsewhere_changes_nothing(tmp_path: Path) -> None:
+    target = OneFileTarget(tmp_path)
+    spec = make_spec(make_lb("a"), make_lb("b"))
+    holder = lock_for("fake", "owned.conf", None, lock_dir=tmp_path)
+    holder.acquire()
+
+    def locks(t: Target, scope: str) -> FileLoadBalancerLock:
+        lock = FileLoadBalancerLock(t.name, scope, tmp_path)
+        lock.acquire = lambda wait_seconds=0.05: FileLoadBalancerLock.acquire(  # type: ignore[method-assign]
+            lock, 0.05
+        )
+        return lock
+
+    plan = make_plan(spec, [target])
+    try:
+        report = PlanRunner({"fake": target}, locks=locks).run(plan)
+    finally:
+        holder.release()
+
+    assert "another run still holds" in report.failures[0].message
+    assert {r.outcome for r in report.results[1:]} == {Outcome.NOT_RUN}
+    assert target.calls == [] and target.held_at_commit is None

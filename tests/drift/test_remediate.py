@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,10 @@ def test_remediate_puts_hand_edits_back(
 
     assert result.exit_code == 2, result.output  # drift was found (and undone)
     assert _drifted(chat) == []
-    # The runner held the load balancer's lock while it wrote.
-    assert (tmp_path / ".slbsync" / "locks" / "cloud--chat.lock").exists()
+    # The runner held the load balancer's lock while it wrote, where every
+    # command looks for it (not under --state-dir or the working directory).
+    assert (Path(os.environ["SLBSYNC_LOCK_DIR"]) / "cloud--chat.lock").exists()
+    assert not (tmp_path / ".slbsync" / "locks").exists()
 
 
 def test_remediate_never_prunes_unless_told(chat: Path, slb_client: Any) -> None:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from slbsync.membership.group import GroupHandle
-from slbsync.membership.locks import FileLoadBalancerLock
+from slbsync.membership.locks import FileLoadBalancerLock, lock_dir_for
 from slbsync.membership.register import Membership
 from slbsync.spec.load import load_spec
 from slbsync.spec.model import Server
@@ -57,7 +57,8 @@ def test_apply_waits_for_the_load_balancers_lock(
     cloud_env: EmulatorHandle, tmp_path: Path
 ) -> None:
     path = write_cloud_spec(tmp_path / "specs", cloud_env.url, EXTERNAL)
-    held = FileLoadBalancerLock("cloud", "chat-gateway", tmp_path / ".slbsync/locks")
+    # Where every command keeps file locks (here the test's SLBSYNC_LOCK_DIR).
+    held = FileLoadBalancerLock("cloud", "chat-gateway", lock_dir_for(None))
     held.acquire()
     apply = _cli(["apply", str(path), "--auto-approve"], cloud_env, tmp_path)
     try:

@@ -295,8 +295,14 @@ def test_load_balancer_problem(tmp_path, fields, message):
         ),
         (
             "lock: zookeeper",
-            'lock: "zookeeper" is not valid here; use file or a redis://, rediss:// '
-            "or unix:// URL",
+            'lock: "zookeeper" is not valid here; use file, '
+            "file:///an/absolute/directory, or a redis://, rediss:// or unix:// URL",
+        ),
+        ("lock: file:///var/lib/slbsync/locks", None),
+        (
+            "lock: file://locks",
+            'lock: "file://locks" is not valid here; use file, '
+            "file:///an/absolute/directory, or a redis://, rediss:// or unix:// URL",
         ),
         (
             "regoin: cn-beijing",

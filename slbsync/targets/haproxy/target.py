@@ -94,6 +94,7 @@ class _Drain:
 
 class HaproxyTarget(Target):
     type_name: ClassVar[str] = "haproxy"
+    writes_on_commit: ClassVar[bool] = True
 
     sleep: Callable[[float], None] = staticmethod(time.sleep)
     clock: Callable[[], float] = staticmethod(time.monotonic)
@@ -148,6 +149,10 @@ class HaproxyTarget(Target):
             "config_path": str(self.options.config_path),
             "runtime_socket": str(self.options.runtime_socket),
         }
+
+    def lock_scope(self, load_balancer: str) -> str:
+        # One owned file holds every load balancer: one lock for all of them.
+        return self.options.config_path.name
 
     # -- reading ------------------------------------------------------------
 

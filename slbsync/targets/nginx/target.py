@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -77,6 +78,7 @@ class NginxTarget(Target):
     """nginx 1.22+ (open source), driven through one owned include file."""
 
     type_name = "nginx"
+    writes_on_commit = True
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
@@ -99,6 +101,10 @@ class NginxTarget(Target):
 
     def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
         return _IGNORED.get(kind, frozenset())
+
+    def lock_scope(self, load_balancer: str) -> str:
+        # One owned file holds every load balancer: one lock for all of them.
+        return os.path.basename(self.options.config_path) or "owned-file"
 
     # -- reading -----------------------------------------------------------
 

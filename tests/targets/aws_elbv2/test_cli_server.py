@@ -224,7 +224,7 @@ def test_import_adopt_then_plan_clean(moto_endpoint, tmp_path):
         tmp_path,
         *("import", "--type", "aws-elbv2", "--region", REGION),
         *("--endpoint", moto_endpoint, "--target-name", "aws", "--name", "edge-*"),
-        *("--adopt", "--state-dir", str(tmp_path / "state")),
+        *("--adopt", "--lock-dir", str(tmp_path / "state")),
         *("-o", str(out)),
     )
 
