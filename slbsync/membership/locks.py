@@ -217,11 +217,16 @@ class RedisLoadBalancerLock(LoadBalancerLock):
         return re.sub(r"//[^@/]*@", "//***@", self.url)
 
 
-def lock_dir_for(lock_setting: str | None, override: Path | None = None) -> Path:
+def lock_dir_for(
+    lock_setting: str | None,
+    override: Path | None = None,
+    target_default: Path | None = None,
+) -> Path:
     """Where a target's file locks are: one rule for every command.
 
     ``override`` (``--lock-dir``), else ``SLBSYNC_LOCK_DIR``, else the
-    directory of ``lock: file:///dir``, else ``DEFAULT_LOCK_DIR``.
+    directory of ``lock: file:///dir``, else the target's own default
+    (``Target.default_lock_dir``), else ``DEFAULT_LOCK_DIR``.
     """
     if override is not None:
         return override
@@ -230,7 +235,7 @@ def lock_dir_for(lock_setting: str | None, override: Path | None = None) -> Path
         return Path(from_environment)
     if lock_setting and lock_setting.startswith(FILE_SCHEME):
         return Path(lock_setting.removeprefix(FILE_SCHEME))
-    return DEFAULT_LOCK_DIR
+    return target_default or DEFAULT_LOCK_DIR
 
 
 def lock_for(
@@ -239,15 +244,17 @@ def lock_for(
     lock_setting: str | None,
     *,
     lock_dir: Path | None = None,
+    target_default: Path | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> LoadBalancerLock:
     """The lock a target's ``lock`` setting asks for (file when unset).
 
     ``load_balancer`` is the lock's scope within the target
-    (``Target.lock_scope``); ``lock_dir`` overrides where file locks are.
+    (``Target.lock_scope``); ``lock_dir`` overrides where file locks are,
+    ``target_default`` is the target's own choice when nothing else says.
     """
     if lock_setting in (None, "", "file") or _is_file_url(lock_setting):
-        directory = lock_dir_for(lock_setting, lock_dir)
+        directory = lock_dir_for(lock_setting, lock_dir, target_default)
         return FileLoadBalancerLock(target, load_balancer, directory)
     assert lock_setting is not None
     if lock_setting.startswith(("redis://", "rediss://", "unix://")):
@@ -269,6 +276,12 @@ def lock_factory(
     """What the apply runner takes as ``locks``: each target's own setting."""
 
     def make(target: Target, scope: str) -> LoadBalancerLock:
-        return lock_for(target.name, scope, target.spec.lock, lock_dir=lock_dir)
+        return lock_for(
+            target.name,
+            scope,
+            target.spec.lock,
+            lock_dir=lock_dir,
+            target_default=target.default_lock_dir(),
+        )
 
     return make

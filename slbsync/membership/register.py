@@ -94,6 +94,7 @@ class Membership:
             self.target.lock_scope(self.group.lb.name),
             self.target.spec.lock,
             lock_dir=self.lock_dir,
+            target_default=self.target.default_lock_dir(),
         )
         lock.acquire(self.lock_wait)
         try:

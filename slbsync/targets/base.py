@@ -39,6 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
@@ -218,6 +219,13 @@ class Target(ABC):
         each other's file.
         """
         return load_balancer
+
+    def default_lock_dir(self) -> Path | None:
+        """Where this target's file locks go when nothing else says (None: the
+        host-wide default). A target whose live state is itself a local file
+        keeps its locks beside that file, so they cover what the state covers.
+        """
+        return None
 
     def commit(self) -> None:
         """Finish a run after its changes (render and reload, for proxies)."""

@@ -17,9 +17,12 @@ from slbsync.membership.locks import (
     LOCK_DIR_ENV,
     FileLoadBalancerLock,
     lock_dir_for,
+    lock_factory,
     lock_for,
 )
 from slbsync.spec.load import load_spec
+from slbsync.spec.model import TargetSpec
+from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
 from tests.conftest import EmulatorHandle
 from tests.drift.conftest import lb_id
 from tests.importer.handmade import set_tcp_listener
@@ -129,3 +132,36 @@ def _waits_for_lock(shared: Path, cwd: Path, *args: str, code: int = 0) -> str:
     assert waiting, f"slbsync {args[0]} did not wait for the lock: {output}"
     assert run.returncode == code, output
     return output
+
+
+def test_embedded_emulator_locks_sit_beside_its_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The quick start runs as any user: with endpoint: local nothing may
+    # need the host-wide directory, which only root can create.
+    monkeypatch.delenv(LOCK_DIR_ENV)
+    state = tmp_path / "state"
+    local = AlibabaSlbTarget(
+        TargetSpec(
+            name="cloud",
+            type="alibaba-slb",
+            endpoint="local",
+            options=(("state_dir", str(state)),),
+        )
+    )
+    remote = AlibabaSlbTarget(
+        TargetSpec(name="cloud", type="alibaba-slb", endpoint="http://127.0.0.1:1")
+    )
+
+    local_lock = lock_factory()(local, "chat-gateway")
+    remote_lock = lock_factory()(remote, "chat-gateway")
+
+    assert isinstance(local_lock, FileLoadBalancerLock)
+    assert local_lock.directory == state / "locks"
+    assert isinstance(remote_lock, FileLoadBalancerLock)
+    assert remote_lock.directory == DEFAULT_LOCK_DIR
+    # An explicit choice still wins over the target's own default.
+    monkeypatch.setenv(LOCK_DIR_ENV, str(tmp_path / "env"))
+    env_lock = lock_factory()(local, "chat-gateway")
+    assert isinstance(env_lock, FileLoadBalancerLock)
+    assert env_lock.directory == tmp_path / "env"

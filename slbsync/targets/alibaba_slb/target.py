@@ -11,6 +11,7 @@ to when throttled, default 0.5) for the client-side rate limit,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change
@@ -19,7 +20,7 @@ from slbsync.ratelimit import AdaptiveRateLimiter, RateLimiter
 from slbsync.spec.model import LoadBalancer, Server, ServerGroup, Spec, TargetSpec
 from slbsync.targets.alibaba_slb.apply import Applier
 from slbsync.targets.alibaba_slb.changes_children import SERVERS_PER_CALL
-from slbsync.targets.alibaba_slb.client import SlbClient
+from slbsync.targets.alibaba_slb.client import DEFAULT_STATE_DIR, SlbClient
 from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
@@ -62,6 +63,14 @@ class AlibabaSlbTarget(Target):
         self.rate_limiter = limiter
         self.client.limiter = limiter
         self.applier.limited = False
+
+    def default_lock_dir(self) -> Path | None:
+        # The embedded emulator's state lives under state_dir, relative to the
+        # working directory, so its locks do too: the quick start then needs
+        # no host-wide lock directory (and no root to create one).
+        if self.spec.endpoint != "local":
+            return None
+        return Path(str(self.spec.option("state_dir", DEFAULT_STATE_DIR))) / "locks"
 
     # -- validation and normalisation ------------------------------------------
 
