@@ -3,11 +3,14 @@
 Each case breaks a spec that is aimed at a real ``slbsync emulator serve``
 and would otherwise be applied, then runs ``plan`` and
 ``apply --auto-approve``. The emulator's own call log, not slbsync's, is
-the proof that nothing reached the API: not even a read.
+the proof that nothing reached the API: not even a read. Hypothesis then
+mutates the load balancers of the same spec (as tests/spec/test_fuzz.py
+does for ``load_spec``) and holds every refused mutant to the same rule.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,8 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from tests.e2e.harness import run_cli, small_load_balancer, write_spec
+from slbsync.errors import SpecError
+from tests.e2e.harness import cli_in_process, run_cli, small_load_balancer, write_spec
+from tests.spec.test_fuzz import mutate
 
 pytestmark = pytest.mark.slow
 
@@ -137,4 +144,32 @@ def test_yaml_syntax_error_exits_1_and_makes_no_call(emulator, spec_dir):
         assert run.returncode == 1, run.stdout + run.stderr
         assert f"{spec}:" in run.stderr
         assert "YAML syntax error" in run.stderr
+    assert emulator.control("GET", "calls") == {"total": 0, "by_action": {}}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_specs_that_fail_validation_make_no_call(
+    emulator_process, tmp_path_factory, data
+):
+    # Only the load balancers are mutated: the target keeps aiming at the
+    # emulator, so a mutant that passes can never send traffic elsewhere.
+    emulator, folder = emulator_process, tmp_path_factory.mktemp("fuzz")
+    spec = write_spec(folder, emulator.url, {"chat": small_load_balancer()})
+    document = yaml.safe_load(spec.read_text())
+    document.update(mutate({"load_balancers": document["load_balancers"]}, data))
+    spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    emulator.control("DELETE", "calls")
+
+    planned = cli_in_process(["plan", str(spec)])
+
+    event("valid" if planned.exit_code == 0 else "refused")
+    if planned.exit_code == 0:
+        return  # a valid mutant; it may read, and that is fine
+    assert isinstance(planned.exception, SpecError), planned.exception
+    located = re.compile(rf"^  {re.escape(str(spec))}:\d+:\d+[: ]", re.MULTILINE)
+    assert located.search(str(planned.exception)), planned.exception
+    applied = cli_in_process(["apply", str(spec), "--auto-approve"])
+    assert applied.exit_code == 1
+    assert str(applied.exception) == str(planned.exception)
     assert emulator.control("GET", "calls") == {"total": 0, "by_action": {}}
