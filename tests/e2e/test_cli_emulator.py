@@ -1,6 +1,7 @@
 """The CLI as users run it, against `slbsync emulator serve` in its own process."""
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -79,6 +80,14 @@ def test_apply_converges_under_faults_without_duplicates(emulator, spec_dir):
     }
     assert lost_actions <= writes
     assert f"{lost} settled by reading back" in applied.stdout
+    # And the emulator answered those settling reads: reads beyond the plan's.
+    planned_reads = int(re.search(r"Read (\d+) API calls", applied.stdout)[1])
+    answered_reads = sum(
+        seen.get("ok", 0)
+        for action, seen in outcomes["by_action"].items()
+        if action.startswith(("Describe", "List"))
+    )
+    assert answered_reads >= planned_reads + lost, outcomes
     assert "after retries" in applied.stdout
 
     # The second plan runs under the same faults: each read retries on its own.
