@@ -4,7 +4,9 @@ Only errors the target documents as transient are retried, with
 exponential backoff and full jitter under a total deadline. A call whose
 outcome is unknown (sent, then the answer was lost) is never repeated
 blindly: the target reads the live state to settle it first, and only a
-call shown not to have taken effect is sent again.
+call shown not to have taken effect is sent again. One deadline covers a
+change from its first attempt: its retries, and the reads that settle a
+lost answer, all spend the same budget.
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ from slbsync.targets.base import ChangeOutcome, Target
 
 log = logging.getLogger(__name__)
 
+DEFAULT_RETRY_DEADLINE = 300.0
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """Backoff ``min(max_wait, initial * 2**n)`` with full jitter, per change."""
 
-    deadline: float = 300.0  # seconds, from the first attempt, per change
+    # Seconds from a change's first attempt to its last call, settling reads
+    # included; ``slbsync apply --retry-deadline`` sets it.
+    deadline: float = DEFAULT_RETRY_DEADLINE
     initial: float = 0.5
     max_wait: float = 20.0
 
@@ -93,27 +99,29 @@ class ChangeRunner:
     def run(self, change: Change) -> ChangeResult:
         """Carry out ``change``; the result says ok, settled or failed."""
         attempts = 0
+        # Started now, shared by the retries and any settling reads.
+        deadline = stop_after_clock_delay(self.policy.deadline, self.clock)
 
         def attempt() -> tuple[ChangeOutcome, Outcome]:
             nonlocal attempts
             attempts += 1
-            return self._attempt(change)
+            return self._attempt(change, deadline)
 
         try:
-            outcome, status = self._retrying(change).__call__(attempt)
+            outcome, status = self._retrying(change, deadline).__call__(attempt)
         except NotTakenEffect as err:
             return ChangeResult(change, Outcome.FAILED, str(err.cause), attempts)
         except Exception as err:  # reported per change; the run goes on
             return ChangeResult(change, Outcome.FAILED, _message(err), attempts)
         return ChangeResult(change, status, outcome.note, attempts, outcome.created_id)
 
-    def _retrying(self, change: Change) -> Retrying:
+    def _retrying(self, change: Change, deadline: stop_after_clock_delay) -> Retrying:
         return Retrying(
             retry=retry_if_exception(self._is_retryable),
             wait=wait_random_exponential(
                 multiplier=self.policy.initial, max=self.policy.max_wait
             ),
-            stop=stop_after_clock_delay(self.policy.deadline, self.clock),
+            stop=deadline,
             sleep=self.sleep,
             before_sleep=lambda state: _log_retry(change, state),
             reraise=True,
@@ -122,7 +130,9 @@ class ChangeRunner:
     def _is_retryable(self, error: BaseException) -> bool:
         return isinstance(error, NotTakenEffect) or self.target.is_transient(error)
 
-    def _attempt(self, change: Change) -> tuple[ChangeOutcome, Outcome]:
+    def _attempt(
+        self, change: Change, deadline: stop_after_clock_delay
+    ) -> tuple[ChangeOutcome, Outcome]:
         if self.limiter is not None:
             self.limiter.acquire()
         try:
@@ -131,7 +141,7 @@ class ChangeRunner:
             if self.limiter is not None and is_throttling(self.target, err):
                 self.limiter.slow_down()
             if self.target.is_outcome_unknown(err):
-                if self._settle(change, err):
+                if self._settle(change, err, deadline):
                     note = "the answer was lost; a read showed the change took effect"
                     return ChangeOutcome(change, note=note), Outcome.SETTLED
                 raise NotTakenEffect(err) from err
@@ -140,8 +150,14 @@ class ChangeRunner:
             self.limiter.recover()
         return outcome, Outcome.OK
 
-    def _settle(self, change: Change, cause: BaseException) -> bool:
-        """Whether ``change`` took effect, read with retries of its own."""
+    def _settle(
+        self, change: Change, cause: BaseException, deadline: stop_after_clock_delay
+    ) -> bool:
+        """Whether ``change`` took effect, read with retries until ``deadline``.
+
+        The first read is made even when the deadline has passed: without it
+        the outcome stays unknown, and the user would have to find out.
+        """
         log.info(
             "apply: outcome unknown, reading back: change=%s cause=%s",
             change.summary,
@@ -152,7 +168,7 @@ class ChangeRunner:
             wait=wait_random_exponential(
                 multiplier=self.policy.initial, max=self.policy.max_wait
             ),
-            stop=stop_after_clock_delay(self.policy.deadline, self.clock),
+            stop=deadline,
             sleep=self.sleep,
             reraise=True,
         )

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from slbsync.apply.report import ApplyReport, Outcome
+from slbsync.apply.retry import DEFAULT_RETRY_DEADLINE, RetryPolicy
 from slbsync.apply.runner import DEFAULT_PARALLELISM, DEFAULT_RATE_LIMIT, PlanRunner
 from slbsync.cli.common import (
     PATHS_HELP,
@@ -22,6 +23,7 @@ from slbsync.cli.common import (
     progress_for,
     read_spec,
     read_spec_documents,
+    seconds_of,
 )
 from slbsync.errors import SlbsyncError
 from slbsync.membership.locks import lock_factory
@@ -74,10 +76,21 @@ def apply_command(
         float,
         typer.Option("--rate-limit", min=0.1, help="API calls per second at most."),
     ] = DEFAULT_RATE_LIMIT,
+    retry_deadline: Annotated[
+        str,
+        typer.Option(
+            "--retry-deadline",
+            help="Time each change may take, retries and settling reads included.",
+        ),
+    ] = f"{DEFAULT_RETRY_DEADLINE:.0f}s",
     only: TargetOption = None,
     lock_dir: LockDirOption = None,
 ) -> None:
     """Bring the live state in line with the spec (asks first)."""
+    # Checked before anything is read, so a typo costs no call.
+    policy = RetryPolicy(
+        deadline=seconds_of("--retry-deadline", retry_deadline, at_least=1)
+    )
     limiter = AdaptiveRateLimiter(rate_limit)
     plan, targets = _plan_to_apply(paths or [], saved_plan, prune, only, limiter)
     typer.echo(
@@ -100,6 +113,7 @@ def apply_command(
         {target.name: target for target in targets},
         parallelism=parallelism,
         limiter=limiter,
+        policy=policy,
         progress=progress_for(sys.stderr),
         # One lock per load balancer: registrations and drift remediations
         # on the same one wait for this run, and it for them.

@@ -12,6 +12,7 @@ import typer
 from slbsync.apply.report import ChangeResult
 from slbsync.errors import SpecError
 from slbsync.plan.render import address_text, symbol
+from slbsync.spec.durations import parse_duration
 from slbsync.spec.load import load_spec, load_spec_documents
 from slbsync.spec.model import Spec
 from slbsync.targets.base import Target
@@ -47,6 +48,16 @@ MaxRemovalOption = Annotated[
         help="Share of a group's servers a plan may remove without --force.",
     ),
 ]
+
+
+def seconds_of(option: str, text: str, *, at_least: float = 0.0) -> float:
+    """The seconds a duration option such as ``--drain 5m`` gives."""
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise SpecError(f'{option} "{text}" is not a duration; write it like 60s or 5m')
+    if seconds < at_least:
+        raise SpecError(f'{option} "{text}" is too short; give {at_least:g}s or more')
+    return float(seconds)
 
 
 def read_spec(paths: Sequence[Path]) -> Spec:

@@ -19,12 +19,12 @@ from slbsync.cli.common import (
     build_targets,
     is_terminal,
     read_spec,
+    seconds_of,
 )
 from slbsync.errors import SpecError
 from slbsync.membership.group import GroupHandle, find_group
 from slbsync.membership.guard import parse_drain_limit
 from slbsync.membership.register import Membership, Outcome
-from slbsync.spec.durations import parse_duration
 from slbsync.spec.model import Membership as Mode
 from slbsync.spec.model import Server, ServerType, Spec
 
@@ -97,9 +97,9 @@ def register_command(
     membership = _membership(spec, load_balancer, group, lock_dir)
     outcome = membership.register(
         wanted,
-        slow_start=_seconds("--slow-start", slow_start),
+        slow_start=seconds_of("--slow-start", slow_start),
         wait_healthy=wait_healthy,
-        health_timeout=_seconds("--health-timeout", health_timeout),
+        health_timeout=seconds_of("--health-timeout", health_timeout),
     )
     _print(outcome)
 
@@ -130,7 +130,7 @@ def deregister_command(
 ) -> None:
     """Drain a server (weight 0, wait), then remove it; idempotent."""
     limit = parse_drain_limit(max_draining)
-    budget = _seconds("--drain", drain)
+    budget = seconds_of("--drain", drain)
     spec = read_spec(paths)
     leaving = _server(spec, load_balancer, group, server, address, port, None)
     membership = _membership(spec, load_balancer, group, lock_dir)
@@ -175,13 +175,6 @@ def _server(
     elif not server_id:
         kind = ServerType.IP
     return Server(port=port, id=server_id, address=address, weight=weight, type=kind)
-
-
-def _seconds(option: str, text: str) -> float:
-    seconds = parse_duration(text)
-    if seconds is None:
-        raise SpecError(f'{option} "{text}" is not a duration; write it like 60s or 5m')
-    return float(seconds)
 
 
 def _show_drain(waited: float, allowed: float, sessions: int | None) -> None:

@@ -3,6 +3,7 @@
 | method and path | does |
 |---|---|
 | GET /_emulator/calls | ``{"total": N, "by_action": {...}}`` since the last clear |
+| GET /_emulator/calls/outcomes | what became of them: ok, an error code, lost |
 | DELETE /_emulator/calls | clear the call log |
 | POST /_emulator/reset | forget every resource, the call log and the faults |
 | GET, PUT /_emulator/faults | read or set faults (``faults.py``); ``{}`` clears them |
@@ -72,6 +73,7 @@ def handle_control(
 def _route(emulator: EmulatorServer, method: str, path: str, data: Any) -> Answer:
     simple: dict[tuple[str, str], Callable[[], Any]] = {
         ("GET", "/_emulator/calls"): lambda: emulator.calls.summary(),
+        ("GET", "/_emulator/calls/outcomes"): lambda: emulator.calls.outcomes(),
         ("DELETE", "/_emulator/calls"): lambda: _clear_calls(emulator),
         ("POST", "/_emulator/reset"): lambda: _reset(emulator),
         ("GET", "/_emulator/faults"): lambda: emulator.faults.settings.to_json(),

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slbsync.emulator import registry
-from slbsync.emulator.calls import CallLog
+from slbsync.emulator.calls import ANSWERED, LOST_RESPONSE, TIMED_OUT, CallLog
 from slbsync.emulator.coverage import SLB_ACTIONS
 from slbsync.emulator.errors import (
     ApiError,
@@ -361,6 +361,14 @@ class _Call:
     params: dict[str, str] = field(default_factory=dict)
 
 
+def _outcome_of(answer: dict[str, Any] | ApiError | None) -> str:
+    if answer is None:
+        return TIMED_OUT
+    if isinstance(answer, ApiError):
+        return answer.code
+    return ANSWERED
+
+
 def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -444,13 +452,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.headers.get("x-acs-action", ""), self.headers.get("x-acs-version", "")
         )
         answer: dict[str, Any] | ApiError | None
+        recorded = False
         try:
             self._read_call(call, query_string, body)
             emulator.calls.record(call.action)
+            recorded = True
             decision = emulator.faults.decide(call.action)
             answer = self._with_faults(decision, call, request_id)
         except _LoseResponse:
             log.info("call: action=%s fault=lost-response", call.action)
+            emulator.calls.record_outcome(call.action, LOST_RESPONSE)
             self._hang_up()
             return
         except ApiError as err:
@@ -458,6 +469,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("call: action=%s failed inside the emulator", call.action)
             answer = InternalError()
+        if recorded:
+            emulator.calls.record_outcome(call.action, _outcome_of(answer))
         if answer is None:  # a timed-out call: nothing is sent
             return
         self._answer(answer, request_id, call.version)

@@ -136,3 +136,47 @@ def test_throttling_slows_the_rate_limiter_down():
     assert result.outcome == Outcome.OK
     # Halved twice (8 -> 2), then one success wins back 5% of 8.
     assert limiter.rate == 2.4
+
+
+def test_settling_reads_spend_the_change_deadline_not_a_new_one(monkeypatch):
+    class Unreadable(FakeTarget):
+        reads = 0
+
+        def has_taken_effect(self, change):
+            self.reads += 1
+            raise FakeTransientError("DescribeLoadBalancers")
+
+    # The longest wait every time, so the time spent does not depend on luck.
+    monkeypatch.setattr("random.uniform", lambda low, high: high)
+    target, clock = Unreadable(), FakeClock()
+    target.fail("CreateLoadBalancer", FakeTransientError("CreateLoadBalancer"), times=3)
+    target.fail("CreateLoadBalancer", FakeLostResponseError("timed out"))
+    policy = RetryPolicy(deadline=20.0, initial=1.0, max_wait=8.0)
+
+    result = _runner(target, clock, policy=policy).run(_create_lb_change(target))
+
+    assert result.outcome == Outcome.FAILED
+    assert "reading it back failed" in result.message
+    # Three retries waited 1+2+4 s; the reads had the 13 s left, not 20 more:
+    # they waited 1+2+4 s again, and the next 8 s wait would end past 20.
+    assert clock.sleeps == [1.0, 2.0, 4.0, 1.0, 2.0, 4.0]
+    assert target.reads == 4
+    assert clock.now <= 20.0
+    assert target.calls == ["CreateLoadBalancer"] * 4
+
+
+def test_a_lost_answer_is_read_once_even_past_the_deadline(monkeypatch):
+    monkeypatch.setattr("random.uniform", lambda low, high: high)
+    target, clock = FakeTarget(), FakeClock()
+    target.fail("CreateLoadBalancer", FakeTransientError("CreateLoadBalancer"), times=2)
+    target.fail(
+        "CreateLoadBalancer", FakeLostResponseError("timed out"), take_effect=True
+    )
+    policy = RetryPolicy(deadline=3.5, initial=1.0, max_wait=8.0)
+
+    result = _runner(target, clock, policy=policy).run(_create_lb_change(target))
+
+    # 1 s and 2 s of waits leave 0.5 s: no time for another wait, but the
+    # read that tells whether the create landed is still made.
+    assert result.outcome == Outcome.SETTLED
+    assert list(target.lbs) == ["chat"]

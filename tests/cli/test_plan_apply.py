@@ -172,3 +172,47 @@ def test_settled_changes_are_listed(world):
     )
     assert "Applied 5 of 5 changes (1 settled by reading back)." in result.output
     assert world.target.calls.count("CreateLoadBalancer") == 1
+
+
+@pytest.fixture
+def policies(monkeypatch):
+    """The retry policies apply hands its runner."""
+    from slbsync.cli import apply as apply_module
+
+    seen = []
+    real = apply_module.PlanRunner
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["policy"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(apply_module, "PlanRunner", recording)
+    return seen
+
+
+def test_retry_deadline_reaches_the_runner(world, policies):
+    result = _invoke("apply", "specs", "--auto-approve", "--retry-deadline", "2m")
+
+    assert result.exit_code == 0, result.output
+    assert [policy.deadline for policy in policies] == [120.0]
+
+
+def test_retry_deadline_defaults_to_five_minutes(world, policies):
+    assert _invoke("apply", "specs", "--auto-approve").exit_code == 0
+    assert [policy.deadline for policy in policies] == [300.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", '--retry-deadline "soon" is not a duration; write it like 60s or 5m'),
+        ("0s", '--retry-deadline "0s" is too short; give 1s or more'),
+    ],
+)
+def test_bad_retry_deadline_is_refused_before_any_call(world, value, message):
+    result = _invoke("apply", "specs", "--auto-approve", "--retry-deadline", value)
+
+    assert result.exit_code == 1
+    assert message in str(result.exception)
+    assert world.target.calls == []
+    assert world.target.reads_attempted == 0

@@ -1,6 +1,7 @@
 """The CLI as users run it, against `slbsync emulator serve` in its own process."""
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,6 +11,7 @@ from tests.e2e.harness import (
     cli_in_process,
     load_balancers_named,
     run_cli,
+    server_group_names,
     small_load_balancer,
     write_spec,
 )
@@ -41,22 +43,80 @@ def test_plan_detailed_exit_code_and_json(emulator, spec_dir):
     assert actions[-1] == "StartLoadBalancerListener"
 
 
+# Seed 4320 draws lost responses for calls 14, 16 and 17 counted from the
+# moment the faults are set (and server errors at 6 and 19), whatever the
+# actions are. The apply's plan reads take the first 2 to 4 calls, so those
+# fall among its writes (a draw that meets a settling read does nothing:
+# reads are always answered); runs see 2 lost writes, where seed 7 saw
+# none. The emulator-side checks below fail, rather than pass vacuously, if
+# a change to slbsync's calls ever moves the draws out of the writes.
+FAULT_SEED = 4320
+
+
 def test_apply_converges_under_faults_without_duplicates(emulator, spec_dir):
-    lbs = {f"chat-{n}": small_load_balancer(servers=4) for n in range(3)}
+    lbs = {f"chat-{n}": small_load_balancer(servers=4) for n in range(4)}
     spec = write_spec(spec_dir, emulator.url, lbs)
     emulator.set_faults(
-        throttle_rate=0.3, error_rate=0.05, lost_response_rate=0.02, seed=7
+        throttle_rate=0.3, error_rate=0.05, lost_response_rate=0.02, seed=FAULT_SEED
     )
 
     applied = run_cli(["apply", str(spec), "--auto-approve", "--rate-limit", "50"])
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    outcomes = emulator.control("GET", "calls/outcomes")
+    injected = outcomes["by_outcome"]
+    assert injected.get("Throttling.User", 0) >= 1, injected
+    assert injected.get("InternalError", 0) + injected.get("ServiceUnavailable", 0)
+    lost = injected.get("lost-response", 0)
+    assert lost >= 1, injected
+    # The emulator loses answers to writes only, after carrying them out, so
+    # each lost call must be settled by a read, never sent a second time.
+    writes = {"CreateLoadBalancer", "CreateVServerGroup"}
+    writes |= {"CreateLoadBalancerTCPListener", "StartLoadBalancerListener"}
+    lost_actions = {
+        action
+        for action, seen in outcomes["by_action"].items()
+        if "lost-response" in seen
+    }
+    assert lost_actions <= writes
+    assert f"{lost} settled by reading back" in applied.stdout
+    # And the emulator answered those settling reads: reads beyond the plan's.
+    planned_reads = int(re.search(r"Read (\d+) API calls", applied.stdout)[1])
+    answered_reads = sum(
+        seen.get("ok", 0)
+        for action, seen in outcomes["by_action"].items()
+        if action.startswith(("Describe", "List"))
+    )
+    assert answered_reads >= planned_reads + lost, outcomes
     assert "after retries" in applied.stdout
+
     # The second plan runs under the same faults: each read retries on its own.
     plan = cli_in_process(["plan", str(spec), "--detailed-exitcode"])
     assert plan.exit_code == 0, plan.output
-    emulator.set_faults()
     assert load_balancers_named(emulator) == {name: 1 for name in lbs}
+    assert server_group_names(emulator) == sorted(f"{n}/ws-nodes" for n in lbs)
+
+
+def test_apply_waits_out_busy_listeners_and_groups(emulator, spec_dir):
+    spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
+    # Each listener or group write opens a 200 ms window in which the next
+    # write to it is refused with a busy code, as on the cloud.
+    emulator.set_faults(configuring_ms=200)
+    first = run_cli(["apply", str(spec), "--auto-approve"])
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    # 25 more servers: two add batches to the same group, back to back.
+    bigger = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer(28)})
+    second = run_cli(["apply", str(bigger), "--auto-approve"])
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    refused = emulator.control("GET", "calls/outcomes")["by_action"]
+    assert refused["StartLoadBalancerListener"].get("ServiceIsConfiguring", 0) >= 1
+    busy_group = refused["AddVServerGroupBackendServers"]
+    assert busy_group.get("VServerGroupProcessing", 0) >= 1, busy_group
+    plan = run_cli(["plan", str(bigger), "--detailed-exitcode"])
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "No changes: the live state matches the spec." in plan.stdout
 
 
 def test_saved_plan_refused_after_a_change(emulator, spec_dir, tmp_path):

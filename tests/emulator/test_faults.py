@@ -160,3 +160,37 @@ def test_a_call_refused_by_one_bucket_spends_no_token_from_another() -> None:
     assert faults.decide("CreateVServerGroup").refusal is not None
     now[0] += 0.2
     assert faults.decide("CreateVServerGroup").refusal is None
+
+
+def test_outcomes_count_each_fault_that_happened(
+    emulator: Any, slb_client: Any
+) -> None:
+    emulator.set_faults(throttle_rate=1.0)
+    refused(slb_client, "DescribeRegions")
+    emulator.set_faults(lost_response_rate=1.0)
+    with pytest.raises(UnretryableException):
+        call(slb_client, "CreateLoadBalancer", region_id=REGION)
+    call(slb_client, "DescribeRegions")  # a read is never lost
+
+    outcomes = emulator.control("GET", "calls/outcomes")
+
+    assert outcomes == {
+        "by_outcome": {"Throttling.User": 1, "lost-response": 1, "ok": 1},
+        "by_action": {
+            "CreateLoadBalancer": {"lost-response": 1},
+            "DescribeRegions": {"Throttling.User": 1, "ok": 1},
+        },
+    }
+    assert sum(outcomes["by_outcome"].values()) == emulator.calls()["total"]
+    emulator.clear_calls()
+    assert emulator.control("GET", "calls/outcomes")["by_outcome"] == {}
+
+
+def test_outcomes_count_refusals_by_handlers_too(
+    emulator: Any, slb_client: Any
+) -> None:
+    refused(slb_client, "DescribeLoadBalancerAttribute", load_balancer_id="lb-none")
+
+    outcomes = emulator.control("GET", "calls/outcomes")["by_outcome"]
+
+    assert list(outcomes) == ["InvalidLoadBalancerId.NotFound"]

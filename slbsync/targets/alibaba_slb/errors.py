@@ -34,6 +34,7 @@ BUSY_CODES = frozenset(
         "ServiceIsStopping",
         "OperationFailed.TokenIsProcessing",
         "AclEntryProcessing",
+        "DomainExtensionProcessing",
         "ProcessingSameRequest",
         "LastTokenProcessing",
     }

@@ -200,7 +200,9 @@ def _group(group: ServerGroup, path: str) -> Iterator[str]:
             yield _at(
                 where,
                 spath,
-                "SLB server groups take ECS, ENI or ECI servers by id (i-..., eni-..., eci-...); an IP-only server needs an on-prem target",  # noqa: E501
+                # SLB's BackendServers Type is ecs, eni or eci only (reference
+                # section 2.3): a bare address has nothing to attach.
+                "SLB server groups take no IP-only servers: give the ECS instance id (id: i-...), or type: eni or type: eci with the interface's id (eni-..., eci-...) and its private IP as address; a server known only by its IP belongs on an nginx or haproxy target",  # noqa: E501
             )
         elif server.type in (ServerType.ENI, ServerType.ECI) and not server.address:
             yield _at(

@@ -102,6 +102,15 @@ def test_server_errors_are_transient(
         ("VServerGroupProcessing", 400, True),
         ("SystemBusy", 449, True),
         ("BackendServer.configuring", 409, True),
+        # Every other busy code of reference section 5.2; the HTTP status of
+        # some is undocumented, so a 400 must not stop the retry.
+        ("ServiceIsStopping", 409, True),
+        ("OperationBusy", 400, True),
+        ("ProcessingSameRequest", 400, True),
+        ("OperationFailed.TokenIsProcessing", 400, True),
+        ("AclEntryProcessing", 400, True),
+        ("DomainExtensionProcessing", 400, True),
+        ("LastTokenProcessing", 403, True),
         ("Throttling.Api", 400, True),
         ("InternalError", 500, True),
         ("InvalidParameter", 400, False),
