@@ -6,7 +6,8 @@ happens on one host. When runs happen on several hosts, a target sets
 ``lock: redis://host:port/db`` and the lock becomes a Redis lease: it
 expires if its holder dies, and a background thread renews it while the
 holder works. A holder that loses its lease (Redis unreachable for longer
-than the lease) finds out at its next ``ensure_held`` and stops.
+than the lease, or stalled past it) finds out at its next ``ensure_held``,
+which asks Redis, and stops; runs call it before each write.
 """
 
 from __future__ import annotations
@@ -169,6 +170,16 @@ class RedisLoadBalancerLock(LoadBalancerLock):
                 return
 
     def ensure_held(self) -> None:
+        import redis
+
+        # Asked of Redis, not only of the renewer: a holder stalled past its
+        # lease (a paused VM) may not have heard yet that the key is gone.
+        if self._lost is None:
+            try:
+                if not self._lock.owned():
+                    self._lost = "the key expired or another run holds it"
+            except redis.RedisError as err:
+                self._lost = str(err)
         if self._lost is not None:
             raise LockError(
                 f"lock {self.label}: the Redis lease was lost ({self._lost}); "
