@@ -2,7 +2,7 @@
 
 | method and path | does |
 |---|---|
-| GET /_emulator/calls | ``{"total": N, "by_action": {...}}`` since the last clear |
+| GET /_emulator/calls | calls since the last clear (``calls.py``) |
 | DELETE /_emulator/calls | clear the call log |
 | POST /_emulator/reset | forget every resource, the call log and the faults |
 | GET, PUT /_emulator/faults | read or set faults (``faults.py``); ``{}`` clears them |

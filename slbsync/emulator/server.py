@@ -494,6 +494,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             emulator.stopping.wait(decision.latency_seconds)
         if decision.refusal is not None:
             log.info("call: action=%s fault=%s", call.action, decision.refusal.code)
+            emulator.calls.record_refusal(decision.refusal.code)
             return decision.refusal
         if decision.timeout_seconds is not None:
             log.info("call: action=%s fault=timeout", call.action)

@@ -21,9 +21,10 @@ def test_calls_counts_signed_calls_by_action(emulator: Any, slb_client: Any) -> 
     assert emulator.calls() == {
         "total": 3,
         "by_action": {"CreateLoadBalancer": 1, "DescribeRegions": 2},
+        "refused": {},
     }
     emulator.clear_calls()
-    assert emulator.calls() == {"total": 0, "by_action": {}}
+    assert emulator.calls() == {"total": 0, "by_action": {}, "refused": {}}
 
 
 def test_reset_forgets_resources_calls_and_faults(

@@ -115,7 +115,29 @@ def test_the_same_seed_gives_the_same_faults(emulator: Any, slb_client: Any) -> 
 def test_faulted_calls_are_counted(emulator: Any, slb_client: Any) -> None:
     emulator.set_faults(throttle_rate=1.0)
     refused(slb_client, "DescribeRegions")
-    assert emulator.calls() == {"total": 1, "by_action": {"DescribeRegions": 1}}
+    assert emulator.calls() == {
+        "total": 1,
+        "by_action": {"DescribeRegions": 1},
+        "refused": {"Throttling.User": 1},
+    }
+
+
+def test_refusals_by_rate_limit_and_5xx_are_counted_by_code(
+    emulator: Any, slb_client: Any
+) -> None:
+    emulator.set_faults(rate_limits={"DescribeRegions": 1})
+    call(slb_client, "DescribeRegions")
+    refused(slb_client, "DescribeRegions")
+    emulator.set_faults(error_rate=1.0, seed=1)
+    with pytest.raises(AlibabaCloudException):
+        call(slb_client, "DescribeRegions")
+
+    counts = emulator.calls()
+    assert counts["total"] == 3
+    assert counts["refused"]["Throttling.User"] == 1
+    assert sum(counts["refused"].values()) == 2  # and one 5xx
+    emulator.clear_calls()
+    assert emulator.calls()["refused"] == {}
 
 
 @pytest.mark.parametrize(
