@@ -111,6 +111,10 @@ class DriftSession:
             return RunOutcome(number, "error", result, error=str(err))
         if remediation.plan.is_empty and not result.items:
             return RunOutcome(number, result.status, result)
+        # TODO(drift): a refused reconciliation of discovered groups with no
+        # drift leaves the run clean (exit 0, no alert), so a fleet half gone
+        # is only a WARNING line; a status of its own that alerts and exits 2
+        # would make it heard.
         status = result.status
         if remediation.report.failures or remediation.report.commit_errors:
             status = "error"
