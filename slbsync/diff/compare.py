@@ -56,7 +56,7 @@ from slbsync.spec.plain import field_names, is_model_value, to_plain
 from slbsync.targets.base import LiveLoadBalancer, LiveState, Target
 
 Discover = Callable[[LoadBalancer, ServerGroup], tuple[Server, ...]]
-"""Resolves the desired members of a ``discovered`` group (a later issue)."""
+"""Resolves the desired members of a ``discovered`` group (``Target.discovery``)."""
 
 MISSING = DifferenceStatus.MISSING
 MODIFIED = DifferenceStatus.MODIFIED
@@ -345,10 +345,10 @@ class _Walk:
             return
         live_servers = live_group.servers_by_key() if live_group else {}
         if group.membership == Membership.DISCOVERED:
-            # TODO(membership): without a discovery hook, a discovered group is
-            # taken as it is live, so its members are never added or removed
-            # here; `slbsync register`/discovery (a later issue) plugs in via
-            # compare(..., discover=...).
+            # Without a hook the group is taken as it is live: drift passes
+            # none on purpose (membership churn is not drift); plan, apply and
+            # drift --remediate pass the target's discovery (ECS on
+            # alibaba-slb; the other targets refuse discovered groups).
             if self.discover is None:
                 return
             desired = {s.key: s for s in self.discover(lb, group)}

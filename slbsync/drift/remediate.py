@@ -6,6 +6,12 @@ listener or group is reported, never deleted, without ``--prune``). It
 goes through the usual safety check and the apply runner, holding each
 load balancer's lock, so a remediation is exactly an ``apply`` that was
 not asked to confirm.
+
+Members of ``discovered`` groups are reconciled with what the target's
+discovery finds (running, tagged ECS instances), like a plan does, even
+when nothing drifted: their churn is not drift (``drift`` never reports
+it), but a scheduled ``drift --remediate`` is how new instances join and
+stopped ones leave, within the same safety limits.
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from pathlib import Path
 from slbsync import __version__
 from slbsync.apply.report import ApplyReport
 from slbsync.apply.runner import DEFAULT_RATE_LIMIT, PlanRunner
-from slbsync.diff.compare import compare
+from slbsync.diff.changes import ResourceKind
+from slbsync.diff.compare import Comparison, compare
 from slbsync.drift.detect import DriftResult
 from slbsync.errors import SafetyError
 from slbsync.membership.locks import lock_factory
-from slbsync.plan.make import target_plan_from
+from slbsync.plan.make import discovery_for, target_plan_from
 from slbsync.plan.model import Plan
 from slbsync.plan.safety import DEFAULT_MAX_REMOVAL, check_safety
 from slbsync.ratelimit import AdaptiveRateLimiter
-from slbsync.spec.model import Spec
+from slbsync.spec.model import Membership, Spec
 from slbsync.targets.base import Target
 
 log = logging.getLogger(__name__)
@@ -62,14 +69,20 @@ class Remediation:
 def remediation_plan(
     spec: Spec, result: DriftResult, targets: Sequence[Target], *, prune: bool
 ) -> Plan:
-    """The changes that undo ``result``'s drift, from the live state it read."""
+    """The changes that undo ``result``'s drift and follow discovered groups,
+    from the live state it read."""
     by_name = {target.name: target for target in targets}
     parts = []
     for part in result.targets:
-        if part.live is None or not part.items:
-            continue
         target = by_name[part.target]
-        comparison = compare(spec, part.live, target, prune=prune)
+        if part.live is None or not (part.items or _has_discovered(spec, target)):
+            continue
+        discover = discovery_for(target)
+        comparison = compare(spec, part.live, target, prune=prune, discover=discover)
+        if not part.items:
+            # Discovered churn is not drift, yet remediating is what follows
+            # it: without drift only the discovered members change.
+            comparison = _discovered_members_only(comparison, spec, target)
         parts.append(target_plan_from(target, part.live, comparison))
     return Plan(
         targets=tuple(parts),
@@ -105,6 +118,33 @@ def remediate(
     )
     remediation.report = runner.run(plan)
     return remediation
+
+
+def _discovered_groups(spec: Spec, target: Target) -> set[tuple[str, str]]:
+    return {
+        (lb.name, group.name)
+        for lb in spec.load_balancers_on(target.name)
+        for group in lb.server_groups
+        if group.membership == Membership.DISCOVERED
+    }
+
+
+def _has_discovered(spec: Spec, target: Target) -> bool:
+    return bool(_discovered_groups(spec, target))
+
+
+def _discovered_members_only(
+    comparison: Comparison, spec: Spec, target: Target
+) -> Comparison:
+    """The server differences of ``discovered`` groups alone."""
+    groups = _discovered_groups(spec, target)
+    kept = [
+        diff
+        for diff in comparison.differences
+        if diff.kind == ResourceKind.SERVERS
+        and (diff.address.load_balancer, diff.address.name.split("/", 1)[0]) in groups
+    ]
+    return Comparison(kept, comparison.skipped)
 
 
 def _by_name(targets: Sequence[Target]) -> Mapping[str, Target]:

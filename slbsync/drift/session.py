@@ -100,10 +100,21 @@ class DriftSession:
         result = detect_drift(spec, targets, read_deadline=self.settings.read_deadline)
         for text in result.errors:
             log.error("drift: run=%d %s", number, text)
-        if not (self.settings.remediate and result.items):
+        if not self.settings.remediate:
             return RunOutcome(number, result.status, result)
 
-        remediation = remediate(spec, result, targets, self.settings.remediation)
+        # Even without drift: discovered groups follow ECS through remediation.
+        try:
+            remediation = remediate(spec, result, targets, self.settings.remediation)
+        except SlbsyncError as err:  # discovery failed (ECS, after its retries)
+            log.error("drift: run=%d remediation not planned: %s", number, err)
+            return RunOutcome(number, "error", result, error=str(err))
+        if remediation.plan.is_empty and not result.items:
+            return RunOutcome(number, result.status, result)
+        # TODO(drift): a refused reconciliation of discovered groups with no
+        # drift leaves the run clean (exit 0, no alert), so a fleet half gone
+        # is only a WARNING line; a status of its own that alerts and exits 2
+        # would make it heard.
         status = result.status
         if remediation.report.failures or remediation.report.commit_errors:
             status = "error"

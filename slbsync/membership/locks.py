@@ -6,14 +6,15 @@ file lock, enough when every run happens on one host. When runs happen on
 several hosts, a target sets ``lock: redis://host:port/db`` and the lock
 becomes a Redis lease: it expires if its holder dies, and a background
 thread renews it while the holder works. A holder that loses its lease
-(Redis unreachable for longer than the lease) finds out at its next
-``ensure_held`` and stops.
+(Redis unreachable for longer than the lease, or stalled past it) finds out
+at its next ``ensure_held``, which asks Redis, and stops; runs call it
+before each write.
 
 Every command finds file locks by one rule (``lock_dir_for``), so an apply
 from CI, a drift service and a boot script's register on one host see each
 other's locks: ``--lock-dir`` (or ``SLBSYNC_LOCK_DIR``) when given, else the
-target's ``lock: file:///dir``, else ``/var/lib/slbsync/locks``, never a
-directory relative to where the command happens to run.
+target's ``lock: file:///dir``, else the target's own default (the embedded
+emulator keeps its locks beside its state), else ``/var/lib/slbsync/locks``.
 """
 
 from __future__ import annotations
@@ -189,6 +190,16 @@ class RedisLoadBalancerLock(LoadBalancerLock):
                 return
 
     def ensure_held(self) -> None:
+        import redis
+
+        # Asked of Redis, not only of the renewer: a holder stalled past its
+        # lease (a paused VM) may not have heard yet that the key is gone.
+        if self._lost is None:
+            try:
+                if not self._lock.owned():
+                    self._lost = "the key expired or another run holds it"
+            except redis.RedisError as err:
+                self._lost = str(err)
         if self._lost is not None:
             raise LockError(
                 f"lock {self.label}: the Redis lease was lost ({self._lost}); "

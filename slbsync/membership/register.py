@@ -25,7 +25,7 @@ from pathlib import Path
 from slbsync.errors import ApplyError
 from slbsync.membership.group import GroupHandle, GroupView
 from slbsync.membership.guard import DrainLimit, check_capacity
-from slbsync.membership.locks import lock_for
+from slbsync.membership.locks import LoadBalancerLock, lock_for
 from slbsync.membership.probes import Probe, probe_for
 from slbsync.spec.model import Server
 
@@ -80,6 +80,7 @@ class Membership:
         self.sleep = sleep
         self.clock = clock
         self.probe = probe or probe_for(group.target, group.lb.name, group.group.name)
+        self._lease: LoadBalancerLock | None = None  # held by the current step
 
     @contextmanager
     def _locked(self, known: GroupView | None = None) -> Iterator[GroupView]:
@@ -97,12 +98,31 @@ class Membership:
             target_default=self.target.default_lock_dir(),
         )
         lock.acquire(self.lock_wait)
+        self._lease = lock
         try:
             fresh = self._refresh(known) if known is not None else None
             yield fresh or self._read()
             lock.ensure_held()
         finally:
+            self._lease = None
             lock.release()
+
+    def _ensure_lease(self) -> None:
+        """Stop before a write if the lock was lost since it was taken.
+
+        A Redis lease can lapse during a long (throttled) read; another run
+        may hold it now, and a write would interleave with that run's.
+        """
+        if self._lease is not None:
+            self._lease.ensure_held()
+
+    def _put(self, view: GroupView, server: Server) -> str:
+        self._ensure_lease()
+        return self.group.put(view, server)
+
+    def _remove(self, view: GroupView, server: Server) -> bool:
+        self._ensure_lease()
+        return self.group.remove(view, server)
 
     def _refresh(self, known: GroupView) -> GroupView | None:
         try:
@@ -138,7 +158,7 @@ class Membership:
             first = ramp[0] if ramp and joining else server.weight
             if not joining:
                 ramp = []
-            done = self.group.put(view, replace(server, weight=first))
+            done = self._put(view, replace(server, weight=first))
             outcome.note(f"{done} at weight {first}")
         if wait_healthy:
             self._wait_healthy(server, health_timeout, outcome, known)
@@ -149,7 +169,7 @@ class Membership:
                     raise ApplyError(
                         f"slow start of {server.label} stopped: it is no longer a member of {self.group.label} (deregistered meanwhile?)"  # noqa: E501
                     )
-                self.group.put(view, replace(server, weight=weight))
+                self._put(view, replace(server, weight=weight))
             outcome.note(f"slow start: weight {weight}")
         return outcome
 
@@ -203,7 +223,7 @@ class Membership:
                         have,
                         limit or DrainLimit(),
                     )
-                self.group.put(view, replace(have, weight=0))
+                self._put(view, replace(have, weight=0))
                 outcome.note("weight 0: no new connections")
             wait = self.probe.drain_wait(view, drain)
 
@@ -216,9 +236,10 @@ class Membership:
 
         with self._locked(known) as view:
             if left[1]:
+                self._ensure_lease()
                 self.probe.cut(have)
                 outcome.note(f"cut {left[1]} sessions")
-            removed = self.group.remove(view, have)
+            removed = self._remove(view, have)
             outcome.note("removed" if removed else "already removed")
         return outcome
 

@@ -77,12 +77,20 @@ def plan_target(
 ) -> TargetPlan:
     """One target's part of a plan, from a fresh read of its live state."""
     live = read_with_retries(target, spec)
-    # Discovered groups reconcile with what the target finds now (ECS tags).
     if discover is None:
-        hook = getattr(target, "discovery", None)
-        discover = hook() if hook is not None else None
+        discover = discovery_for(target)
     comparison = compare(spec, live, target, prune=prune, discover=discover)
     return target_plan_from(target, live, comparison)
+
+
+def discovery_for(target: Target) -> Discover | None:
+    """The target's discovery hook for one plan, None if it cannot discover.
+
+    Discovered groups reconcile with what the target finds now (ECS tags);
+    a fresh hook lists afresh.
+    """
+    hook = getattr(target, "discovery", None)
+    return hook() if hook is not None else None
 
 
 def read_with_retries(

@@ -194,3 +194,21 @@ def test_outcomes_count_refusals_by_handlers_too(
     outcomes = emulator.control("GET", "calls/outcomes")["by_outcome"]
 
     assert list(outcomes) == ["InvalidLoadBalancerId.NotFound"]
+
+
+def test_outcomes_count_rate_limit_and_5xx_refusals_by_code(
+    emulator: Any, slb_client: Any
+) -> None:
+    emulator.set_faults(rate_limits={"DescribeRegions": 1})
+    call(slb_client, "DescribeRegions")
+    refused(slb_client, "DescribeRegions")
+    emulator.set_faults(error_rate=1.0, seed=1)
+    with pytest.raises(AlibabaCloudException):
+        call(slb_client, "DescribeRegions")
+
+    by_outcome = emulator.control("GET", "calls/outcomes")["by_outcome"]
+
+    assert emulator.calls()["total"] == 3
+    assert by_outcome["ok"] == 1
+    assert by_outcome["Throttling.User"] == 1
+    assert sum(by_outcome.values()) == 3  # and one server error

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from slbsync.apply.runner import PlanRunner
 from slbsync.cli.common import build_targets, read_spec
 from slbsync.drift.detect import detect_drift
 from slbsync.membership.group import GroupHandle
@@ -137,3 +138,22 @@ def test_drift_ignores_discovered_and_external_membership(
     assert all("ws-nodes" in line for line in summaries), summaries
     assert any("AddVServerGroupBackendServers" in line for line in summaries)
     assert any("RemoveVServerGroupBackendServers" in line for line in summaries)
+
+
+def test_throttled_discovery_page_is_read_again(
+    discovered_spec: Path, cloud_env: EmulatorHandle
+) -> None:
+    _seed(cloud_env, range(230))  # three pages
+    # One DescribeInstances a second: pages two and three are refused at first.
+    cloud_env.set_faults(rate_limits={"DescribeInstances": 1})
+    spec = read_spec([discovered_spec])
+    targets = build_targets(spec)
+
+    plan = make_plan(spec, targets)
+
+    results = targets[0].call_results()
+    assert results[("DescribeInstances", "ok")] == 3
+    assert results[("DescribeInstances", "Throttling.User")] >= 2
+    report = PlanRunner({t.name: t for t in targets}).run(plan)
+    assert not report.failures
+    assert len(_members(discovered_spec)) == 230

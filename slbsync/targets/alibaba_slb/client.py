@@ -16,8 +16,8 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from alibabacloud_slb20140515 import models as slb_models
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = ".slbsync"
 READ_RETRY_WAIT = 0.1  # seconds: the scale of the jittered exponential backoff
 READ_RETRY_SECONDS = 60.0  # default time one read may keep retrying
+
+T = TypeVar("T")
 
 
 def _is_retryable_read(error: BaseException) -> bool:
@@ -143,16 +145,29 @@ class SlbClient:
         throttled Describe among dozens. Each try goes through the rate
         limiter, which slows down on throttling.
         """
+        return self.with_read_retries(action, lambda: self.call(action, params))
+
+    def with_read_retries(self, action: str, read: Callable[[], T]) -> T:
+        """``read()``, made again after a transient failure: the read policy.
+
+        Shared by every side-effect-free call of this target, SLB's and
+        ECS's (discovery), so one throttled page never fails a plan.
+        """
         retrying = Retrying(
             retry=retry_if_exception(_is_retryable_read),
             wait=wait_random_exponential(multiplier=READ_RETRY_WAIT, max=5),
             stop=stop_after_delay(self.read_retry_seconds),
+            before_sleep=lambda state: log.info(
+                "call: read again target=%s action=%s attempt=%d delay=%.2fs cause=%s",
+                self.spec.name,
+                action,
+                state.attempt_number,
+                state.upcoming_sleep,
+                state.outcome.exception() if state.outcome else "unknown",
+            ),
             reraise=True,
         )
-        for attempt in retrying:
-            with attempt:
-                return self.call(action, params)
-        raise AssertionError("unreachable: tenacity reraises the last error")
+        return retrying(read)
 
     def count_call(self, action: str, result: str) -> None:
         """Count a call made beside the SLB SDK (ECS ``DescribeInstances``)."""

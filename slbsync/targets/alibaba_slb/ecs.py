@@ -6,7 +6,8 @@ the group (``discover.vpc_id``) or its load balancer (``vpc_id``) names,
 each at ``discover.port`` and ``discover.weight``. They are listed with
 ECS ``DescribeInstances`` (API 2014-05-26) through the official
 ``alibabacloud_ecs20140526`` SDK, paged by ``NextToken``, sharing the SLB
-client's credentials, endpoint, rate limit and call counts. With
+client's credentials, endpoint, rate limit, call counts and read retry
+policy (a throttled or failed page is read again, as SLB reads are). With
 ``endpoint`` set to a URL (the emulator) ECS goes there too; against the
 cloud the SDK picks ECS's own endpoint for the region, and the target
 option ``ecs_endpoint`` overrides it.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from functools import partial
 from typing import Any
 
 from darabonba.runtime import RuntimeOptions
@@ -82,7 +84,8 @@ class InstanceDiscovery:
         token = ""
         for _ in range(MAX_PAGES):
             page = dict(params, NextToken=token) if token else params
-            body = self._call(page)
+            # The SLB reads' retry policy: a throttled page is read again.
+            body = self.client.with_read_retries(ACTION, partial(self._call, page))
             items = (body.get("Instances") or {}).get("Instance") or []
             found.extend(str(item["InstanceId"]) for item in items)
             token = str(body.get("NextToken") or "")
@@ -115,6 +118,7 @@ class InstanceDiscovery:
                 self.client.limiter.slow_down()
             raise error from err
         self.client.count_call(ACTION, "ok")
+        self.client.limiter.recover()
         return response.body.to_map() if response.body is not None else {}
 
     def _client(self) -> Any:
