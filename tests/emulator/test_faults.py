@@ -199,7 +199,9 @@ def test_outcomes_count_refusals_by_handlers_too(
 def test_outcomes_count_rate_limit_and_5xx_refusals_by_code(
     emulator: Any, slb_client: Any
 ) -> None:
-    emulator.set_faults(rate_limits={"DescribeRegions": 1})
+    # One token, refilled only after 1000 s: the second call is refused
+    # however slowly a loaded machine makes it.
+    emulator.set_faults(rate_limits={"DescribeRegions": 0.001})
     call(slb_client, "DescribeRegions")
     refused(slb_client, "DescribeRegions")
     emulator.set_faults(error_rate=1.0, seed=1)
