@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
-from slbsync.spec.model import Listener, LoadBalancer, Server
+from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Server
 from slbsync.spec.plain import to_plain
 from slbsync.targets.base import LiveState
 from slbsync.targets.haproxy.mapping import backend_name, server_name
@@ -65,6 +65,8 @@ def changes_for(differences: Sequence[Difference], live: LiveState) -> list[Chan
             if op == ChangeOp.DELETE and (lb, "") in whole:
                 continue
             changes.append(_listener_change(difference, op))
+        elif kind in (ResourceKind.CERTIFICATE, ResourceKind.ACL):
+            changes.append(_regional_change(difference, op))
         else:
             log.warning(
                 "haproxy: %s is not something a haproxy target holds; skipped",
@@ -144,6 +146,38 @@ def _listener_change(difference: Difference, op: ChangeOp) -> Change:
         RELOAD,
         fields=difference.fields,
         payload=payload_of(**payload),
+    )
+
+
+def _regional_change(difference: Difference, op: ChangeOp) -> Change:
+    """A certificate or ACL: kept in the owned file (and PEM files), reloaded.
+
+    A certificate change carries the paths of the user's files, never their
+    content, so a saved plan writes the same PEM file at apply time.
+    """
+    payload: dict[str, object] = {"name": difference.address.name}
+    desired = difference.desired
+    if isinstance(desired, Certificate):
+        payload["certificate"] = {
+            "name": desired.name,
+            "kind": desired.kind,
+            "certificate_file": desired.certificate_file,
+            "private_key_file": desired.private_key_file,
+        }
+    elif isinstance(desired, Acl):
+        payload["acl"] = to_plain(desired)
+    note = (
+        "PEM file (certificate and key) written for HAProxy, mode 0600"
+        if difference.kind == ResourceKind.CERTIFICATE and desired is not None
+        else ""
+    )
+    return Change(
+        op,
+        difference.address,
+        RELOAD,
+        fields=difference.fields,
+        payload=payload_of(**payload),
+        note=note,
     )
 
 

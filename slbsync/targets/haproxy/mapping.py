@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from slbsync.spec.model import Scheduler, Server
+from slbsync.spec.model import Protocol, Scheduler, Server
 
 DEFAULTS_NAME = "slbsync"
 """The named ``defaults`` section of the owned file; its proxies use it."""
@@ -47,6 +47,21 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 """Spec names that are safe in HAProxy proxy names and runtime commands."""
 
 MAX_WEIGHT = 100
+
+
+HTTP_PROTOCOLS = (Protocol.HTTP, Protocol.HTTPS)
+
+ACL_PREFIX = "slbsync.acl."
+"""HAProxy ACL names of spec ACLs: ``slbsync.acl.<acl name>``."""
+
+
+def mode_of(protocol: str) -> str:
+    """``http`` for HTTP and HTTPS listeners (TLS ends in HAProxy), else ``tcp``."""
+    return "http" if protocol in HTTP_PROTOCOLS else "tcp"
+
+
+def acl_name(spec_name: str) -> str:
+    return f"{ACL_PREFIX}{spec_name}"
 
 
 def frontend_name(load_balancer: str, protocol: str, port: int) -> str:
