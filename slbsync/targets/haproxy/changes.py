@@ -196,6 +196,7 @@ def _server_change(
     if listener is not None:
         payload["health_check"] = to_plain(listener.health_check)
         payload["connection_drain"] = listener.connection_drain
+        payload["sticky"] = listener.sticky_session is not None
     action = {
         ChangeOp.CREATE: ADD_SERVER,
         ChangeOp.UPDATE: SET_WEIGHT,

@@ -259,6 +259,10 @@ class HaproxyTarget(Target):
             check = change.get("health_check")
             health = from_plain(HealthCheck, check) if check else None
             note = self._join(backend, name, server, health)
+            if change.get("sticky"):
+                # HAProxy 2.6 gives a server added at runtime an empty
+                # dynamic cookie; this makes it derive every server's again.
+                self.runtime.run_ok(f"enable dynamic-cookie backend {backend}")
         elif change.op == ChangeOp.UPDATE:
             note = self._reweigh(backend, name, server.weight)
         else:
