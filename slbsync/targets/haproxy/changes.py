@@ -18,7 +18,7 @@ from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Server
 from slbsync.spec.plain import to_plain
 from slbsync.targets.base import LiveState
-from slbsync.targets.haproxy.mapping import backend_name, server_name
+from slbsync.targets.haproxy.mapping import backend_name, groups_of, server_name
 from slbsync.targets.haproxy.normalise import (
     normalise_group,
     normalise_listener,
@@ -65,6 +65,8 @@ def changes_for(differences: Sequence[Difference], live: LiveState) -> list[Chan
             if op == ChangeOp.DELETE and (lb, "") in whole:
                 continue
             changes.append(_listener_change(difference, op))
+        elif kind == ResourceKind.RULE:
+            changes.append(_rule_change(difference, op))
         elif kind in (ResourceKind.CERTIFICATE, ResourceKind.ACL):
             changes.append(_regional_change(difference, op))
         else:
@@ -96,14 +98,14 @@ def _desired_listeners(
     found: dict[tuple[str, str], Listener] = {}
     for live_lb in live.load_balancers:
         for listener in live_lb.spec.listeners:
-            if listener.server_group:
-                key = (live_lb.spec.name, listener.server_group)
-                found.setdefault(key, listener)
+            for group in groups_of(listener):
+                found.setdefault((live_lb.spec.name, group), listener)
     for item in differences:
         desired = item.desired
-        if isinstance(desired, Listener) and desired.server_group:
-            key = (item.address.load_balancer, desired.server_group)
-            found[key] = normalise_listener(desired)
+        if isinstance(desired, Listener):
+            for group in groups_of(desired):
+                key = (item.address.load_balancer, group)
+                found[key] = normalise_listener(desired)
     return found
 
 
@@ -140,6 +142,20 @@ def _listener_change(difference: Difference, op: ChangeOp) -> Change:
     else:
         live: Listener = difference.live
         payload["key"] = [str(live.protocol), live.port]
+    return Change(
+        op,
+        difference.address,
+        RELOAD,
+        fields=difference.fields,
+        payload=payload_of(**payload),
+    )
+
+
+def _rule_change(difference: Difference, op: ChangeOp) -> Change:
+    """A forwarding rule: an ``acl`` and ``use_backend`` in its frontend."""
+    payload = {}
+    if op != ChangeOp.DELETE:
+        payload["rule"] = to_plain(difference.desired)
     return Change(
         op,
         difference.address,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from slbsync.spec.model import Protocol, Scheduler, Server
+from slbsync.spec.model import Listener, Protocol, Scheduler, Server
 
 DEFAULTS_NAME = "slbsync"
 """The named ``defaults`` section of the owned file; its proxies use it."""
@@ -60,8 +60,21 @@ def mode_of(protocol: str) -> str:
     return "http" if protocol in HTTP_PROTOCOLS else "tcp"
 
 
+RULE_PREFIX = "slbsync.rule."
+"""HAProxy ACL names of forwarding rules: ``slbsync.rule.<rule>.domain|url``."""
+
+
 def acl_name(spec_name: str) -> str:
     return f"{ACL_PREFIX}{spec_name}"
+
+
+def groups_of(listener: Listener) -> list[str]:
+    """The groups a listener sends traffic to: its own, then its rules'."""
+    if listener.redirect_to_port is not None:
+        return []
+    names = [listener.server_group] if listener.server_group else []
+    names += [rule.server_group for rule in listener.rules]
+    return list(dict.fromkeys(names))
 
 
 def frontend_name(load_balancer: str, protocol: str, port: int) -> str:

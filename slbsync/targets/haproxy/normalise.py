@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import replace
 
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -99,8 +100,13 @@ def normalise_listener(listener: Listener) -> Listener:
         certificate=listener.certificate if is_https else None,
         ca_certificate=listener.ca_certificate if is_https else None,
         http2=bool(listener.http2) if is_https else None,
+        rules=tuple(sorted(listener.rules, key=_rule_name)) if is_http else (),
         location=listener.location,
     )
+
+
+def _rule_name(rule: ForwardingRule) -> str:
+    return rule.name
 
 
 def normalise_health_check(check: HealthCheck) -> HealthCheck:

@@ -15,6 +15,7 @@ from slbsync.errors import TargetError
 from slbsync.spec.model import (
     Acl,
     AclBinding,
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -29,6 +30,7 @@ from slbsync.spec.plain import from_plain
 from slbsync.targets.haproxy.mapping import (
     ACL_PREFIX,
     HTTP_PROTOCOLS,
+    RULE_PREFIX,
     http_codes_of,
     scheduler_of,
     split_backend_name,
@@ -74,6 +76,7 @@ _KNOWN = {
     "global": {"server-state-file", "hard-stop-after"},
     "defaults": {"timeout", "load-server-state-from-file"},
     "frontend": {
+        "use_backend",
         "mode",
         "bind",
         "timeout",
@@ -295,6 +298,7 @@ def _listener(
         acl=_acl_binding(section),
         gzip=True if section.first("compression") else None,
         redirect_to_port=_redirect_port(section),
+        rules=_rules(section),
     )
     listener = _with_tls(listener, section)
     if backend is None:
@@ -340,6 +344,39 @@ def _acl_binding(section: _Section) -> AclBinding | None:
                 kind = "white" if condition == "unless" else "black"
                 return AclBinding(name.removeprefix(ACL_PREFIX), kind)
     return None
+
+
+def _rules(section: _Section) -> tuple[ForwardingRule, ...]:
+    """Forwarding rules from their named ACLs and ``use_backend`` lines."""
+    conditions: dict[str, str] = {}
+    for words in section.all("acl"):
+        if len(words) > 2 and words[1].startswith(RULE_PREFIX):
+            conditions[words[1]] = " ".join(words[2:])
+    rules = []
+    for words in section.all("use_backend"):
+        group = split_backend_name(words[1]) if len(words) > 3 else None
+        names = [w for w in words[3:] if w.startswith(RULE_PREFIX)]
+        if group is None or words[2] != "if" or not names:
+            continue
+        rule_name = names[0].removeprefix(RULE_PREFIX).rpartition(".")[0]
+        domain = _domain_of(conditions.get(f"{RULE_PREFIX}{rule_name}.domain"))
+        url = conditions.get(f"{RULE_PREFIX}{rule_name}.url", "")
+        rules.append(
+            ForwardingRule(
+                name=rule_name,
+                server_group=group[1],
+                domain=domain,
+                url=url.removeprefix("path_beg ") or None,
+            )
+        )
+    return tuple(sorted(rules, key=lambda rule: rule.name))
+
+
+def _domain_of(condition: str | None) -> str | None:
+    if not condition:
+        return None
+    words = condition.split()
+    return f"*{words[-1]}" if "end" in words else words[-1]
 
 
 def _redirect_port(section: _Section) -> int | None:

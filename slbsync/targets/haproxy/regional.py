@@ -10,12 +10,12 @@ and an unchanged spec plans clean.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind
 from slbsync.errors import ConfigRejectedError
-from slbsync.spec.model import Acl, Certificate, LoadBalancer
+from slbsync.spec.model import Acl, Certificate, ForwardingRule, LoadBalancer
 from slbsync.spec.plain import from_plain
 from slbsync.targets.base import LiveAcl, LiveCertificate
 from slbsync.targets.haproxy.parse import OwnedConfig
@@ -69,6 +69,7 @@ class RegionalModel:
             for name in (listener.certificate, listener.ca_certificate)
             if name
         }
+        self._check_acls(lbs)
         missing = sorted(used - set(self.certificates))
         if missing:
             raise ConfigRejectedError(
@@ -77,6 +78,17 @@ class RegionalModel:
                 "it; add it to certificates in the spec"
             )
         return Regional(dict(self.certificates), dict(self.acls), self.cookie_key)
+
+    def _check_acls(self, lbs: list[LoadBalancer]) -> None:
+        # An unknown white list would render empty and shut everyone out.
+        named = {x.acl.acl for lb in lbs for x in lb.listeners if x.acl is not None}
+        missing = sorted(named - set(self.acls))
+        if missing:
+            raise ConfigRejectedError(
+                f"no ACL known for {', '.join(missing)}: a listener names it but "
+                "neither the spec's acls nor the owned file have it; add it to "
+                "acls in the spec"
+            )
 
 
 def live_certificates(
@@ -103,3 +115,18 @@ def live_acls(owned: OwnedConfig) -> tuple[LiveAcl, ...]:
 
 def used_certificate_files(owned: OwnedConfig, directory: Path) -> set[Path]:
     return {item.path(directory) for item in owned.certificates}
+
+
+def with_rule(lb: LoadBalancer, change: Change) -> LoadBalancer:
+    """``lb`` with one forwarding rule of one listener added, changed or gone."""
+    label, _, rule_name = change.address.name.rpartition("/")
+    listeners = []
+    for listener in lb.listeners:
+        if listener.label == label:
+            rules = [rule for rule in listener.rules if rule.name != rule_name]
+            if change.op != ChangeOp.DELETE:
+                rules.append(from_plain(ForwardingRule, change.get("rule")))
+            rules.sort(key=lambda rule: rule.name)
+            listener = replace(listener, rules=tuple(rules))
+        listeners.append(listener)
+    return replace(lb, listeners=tuple(listeners))

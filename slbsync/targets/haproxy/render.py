@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from slbsync.spec.model import (
     Acl,
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -29,10 +30,12 @@ from slbsync.spec.model import (
 from slbsync.spec.plain import to_plain
 from slbsync.targets.haproxy.mapping import (
     DEFAULTS_NAME,
+    RULE_PREFIX,
     acl_name,
     backend_name,
     balance_of,
     frontend_name,
+    groups_of,
     is_hash_balance,
     mode_of,
     server_endpoint,
@@ -101,7 +104,7 @@ def render(
         for listener in lb.listeners:
             lines += ["", *render_frontend(lb.name, listener, options, regional)]
         for group in lb.server_groups:
-            users = [item for item in lb.listeners if item.server_group == group.name]
+            users = [item for item in lb.listeners if group.name in groups_of(item)]
             lines += ["", *render_backend(lb.name, group, users, regional.cookie_key)]
     return "\n".join(lines) + "\n"
 
@@ -153,6 +156,7 @@ def render_frontend(
         lines.append("    option forwardfor")
     if listener.gzip:
         lines.append("    compression algo gzip")
+    lines += _rule_lines(lb, listener)
     if listener.server_group:
         lines.append(f"    default_backend {backend_name(lb, listener.server_group)}")
     return lines
@@ -192,6 +196,38 @@ def _acl_lines(listener: Listener, acls: Mapping[str, Acl]) -> list[str]:
         f"    acl {name} src -- {' '.join(cidrs)}".rstrip(),
         f"    tcp-request connection reject {condition} {name}",
     ]
+
+
+def _rule_lines(lb: str, listener: Listener) -> list[str]:
+    """Forwarding rules: a named ACL per condition, then ``use_backend``.
+
+    HAProxy takes the first ``use_backend`` that matches, so the most
+    specific rules come first: domain and url, then domain, then url, a
+    longer url before a shorter one.
+    """
+
+    def specificity(rule: ForwardingRule) -> tuple[int, int, str]:
+        return (rule.domain is None, -len(rule.url or ""), rule.name)
+
+    acls, uses = [], []
+    for rule in sorted(listener.rules, key=specificity):
+        names = []
+        if rule.domain:
+            names.append(f"{RULE_PREFIX}{rule.name}.domain")
+            acls.append(f"    acl {names[-1]} {_host_match(rule.domain)}")
+        if rule.url:
+            names.append(f"{RULE_PREFIX}{rule.name}.url")
+            acls.append(f"    acl {names[-1]} path_beg {rule.url}")
+        backend = backend_name(lb, rule.server_group)
+        uses.append(f"    use_backend {backend} if {' '.join(names)}")
+    return acls + uses
+
+
+def _host_match(domain: str) -> str:
+    # The Host header without its port, as nginx's server_name compares it.
+    if domain.startswith("*."):
+        return f"req.hdr(host),field(1,:) -m end -i {domain[1:]}"
+    return f"req.hdr(host),field(1,:) -m str -i {domain}"
 
 
 def render_backend(

@@ -48,6 +48,7 @@ from slbsync.targets.haproxy.regional import (
     live_acls,
     live_certificates,
     used_certificate_files,
+    with_rule,
 )
 from slbsync.targets.haproxy.reload import (
     ReloadFailedError,
@@ -222,6 +223,8 @@ class HaproxyTarget(Target):
             model[lb_name] = replace(lb, server_groups=tuple(groups))
         elif kind == ResourceKind.LISTENER:
             model[lb_name] = self._with_listener(self._lb(model, lb_name), change)
+        elif kind == ResourceKind.RULE:
+            model[lb_name] = with_rule(self._lb(model, lb_name), change)
         else:
             raise TargetError(f"target {self.name}: cannot apply {change.summary}")
         return ChangeOutcome(change, note="rendered on commit")

@@ -21,7 +21,13 @@ from slbsync.spec.model import (
     Server,
     Spec,
 )
-from slbsync.targets.haproxy.mapping import MAX_WEIGHT, NAME_PATTERN, mode_of
+from slbsync.targets.haproxy.mapping import (
+    HTTP_PROTOCOLS,
+    MAX_WEIGHT,
+    NAME_PATTERN,
+    groups_of,
+    mode_of,
+)
 from slbsync.targets.haproxy.normalise import normalise_listener
 
 NATIVE_BALANCE = re.compile(
@@ -33,13 +39,13 @@ UNSUPPORTED_LISTENER_FIELDS = {
     "persistence_timeout": "source persistence is not rendered for HAProxy yet; "
     "use scheduler: source_hash to keep a client on one server",
     "proxy_protocol": "the PROXY protocol towards servers is not rendered yet",
-    "rules": "forwarding rules are not rendered for HAProxy yet; give each "
-    "group its own listener, or use an nginx or alibaba-slb target",
     "tls_cipher_policy": "SLB's TLS policies name cipher lists HAProxy has no "
     "match for, so slbsync does not guess one; remove tls_cipher_policy and set "
     "ssl-default-bind-ciphers in your own global section",
     "bandwidth": "HAProxy has no per-listener bandwidth cap; remove bandwidth",
 }
+URL_PREFIX = re.compile(r"^/[^\s#]*$")
+DOMAIN = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _DEFAULT_LISTENER = Listener(protocol=Protocol.TCP, port=1)
 _RENDERED = (Protocol.TCP, Protocol.HTTP, Protocol.HTTPS)
 
@@ -227,7 +233,41 @@ def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
             f"{path}.health_check.type",
             f'HAProxy checks servers over tcp or http, not "{check.type}"',
         )
+    yield from _rules(lb, listener, path)
     yield from _unsupported(listener, path)
+
+
+def _rules(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
+    if listener.rules and listener.protocol not in HTTP_PROTOCOLS:
+        yield _at(
+            listener.location,
+            f"{path}.rules",
+            "forwarding rules match a host and path: only HTTP and HTTPS "
+            "listeners take them",
+        )
+    for index, rule in enumerate(listener.rules):
+        where, rule_path = rule.location or listener.location, f"{path}.rules[{index}]"
+        if not NAME_PATTERN.match(rule.name):
+            yield _at(where, f"{rule_path}.name", _bad_name(rule.name))
+        if lb.server_group(rule.server_group) is None:
+            yield _at(
+                where,
+                f"{rule_path}.server_group",
+                f'"{rule.server_group}" is not a server group of {lb.name}',
+            )
+        if rule.url is not None and not URL_PREFIX.match(rule.url):
+            yield _at(
+                where,
+                f"{rule_path}.url",
+                f'"{rule.url}" is not a path prefix HAProxy can match; start it '
+                "with / and leave out spaces and #",
+            )
+        if rule.domain is not None and not DOMAIN.match(rule.domain):
+            yield _at(
+                where,
+                f"{rule_path}.domain",
+                f'"{rule.domain}" is not a host name (a leading "*." is allowed)',
+            )
 
 
 def _unsupported(listener: Listener, path: str) -> Iterator[str]:
@@ -252,31 +292,35 @@ def _shared_groups(lb: LoadBalancer, path: str) -> Iterator[str]:
     """Listeners sharing a group must agree: HAProxy sets these per backend."""
     seen: dict[str, Listener] = {}
     for index, listener in enumerate(lb.listeners):
-        if (
-            not listener.server_group
-            or listener.protocol not in _RENDERED
-            or listener.redirect_to_port is not None
-        ):
-            continue  # reported already, or sends nothing to the group
-        first = seen.setdefault(listener.server_group, listener)
-        if first is listener:
-            continue
-        a, b = normalise_listener(first), normalise_listener(listener)
-        differs = [
-            what
-            for what, differ in (
-                ("mode (tcp or http)", mode_of(a.protocol) != mode_of(b.protocol)),
-                ("scheduler", a.scheduler != b.scheduler),
-                ("health_check", a.health_check != b.health_check),
-                ("sticky_session", a.sticky_session != b.sticky_session),
-            )
-            if differ
-        ]
-        if differs:
-            yield _at(
-                listener.location,
-                f"{path}.listeners[{index}]",
-                f"{first.label} and {listener.label} share server group "
-                f"{listener.server_group} but not its {' or '.join(differs)}; "
-                "HAProxy sets these per backend: make them agree or use two groups",
-            )
+        if listener.protocol not in _RENDERED:
+            continue  # reported already
+        for group in groups_of(listener):
+            first = seen.setdefault(group, listener)
+            if first is not listener:
+                yield from _disagreement(
+                    first, listener, group, f"{path}.listeners[{index}]"
+                )
+
+
+def _disagreement(
+    first: Listener, listener: Listener, group: str, path: str
+) -> Iterator[str]:
+    a, b = normalise_listener(first), normalise_listener(listener)
+    differs = [
+        what
+        for what, differ in (
+            ("mode (tcp or http)", mode_of(a.protocol) != mode_of(b.protocol)),
+            ("scheduler", a.scheduler != b.scheduler),
+            ("health_check", a.health_check != b.health_check),
+            ("sticky_session", a.sticky_session != b.sticky_session),
+        )
+        if differ
+    ]
+    if differs:
+        yield _at(
+            listener.location,
+            path,
+            f"{first.label} and {listener.label} share server group "
+            f"{group} but not its {' or '.join(differs)}; "
+            "HAProxy sets these per backend: make them agree or use two groups",
+        )

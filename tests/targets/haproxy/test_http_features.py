@@ -13,8 +13,12 @@ from slbsync.spec.model import (
     Acl,
     AclBinding,
     AclEntry,
+    ForwardingRule,
     Listener,
+    LoadBalancer,
     Protocol,
+    Server,
+    ServerGroup,
     Spec,
     StickySession,
 )
@@ -203,3 +207,44 @@ def _refused(port: int, source: str) -> bool:
         return True
     finally:
         client.close()
+
+
+def test_forwarding_rules_send_hosts_and_paths_to_their_groups(
+    haproxy: RunningHaproxy, http_backends: list[Backend]
+) -> None:
+    port = free_port()
+    web, api, admin = (
+        ServerGroup(name, servers=(Server(b.port, address="127.0.0.1"),))
+        for name, b in zip(("web", "api", "admin"), http_backends, strict=True)
+    )
+    rules = (ForwardingRule("api", "api", url="/api"),)
+    listener = Listener(Protocol.HTTP, port, "web", rules=rules)
+    lb = LoadBalancer(
+        name="chat",
+        target="edge",
+        server_groups=(web, api, admin),
+        listeners=(listener,),
+    )
+    spec = spec_for(haproxy.target_spec(), lb)
+    apply(spec, haproxy.target())
+    wait_for_port(port)
+
+    assert _body(port) == "b1"
+    assert _request(port, "/api/rooms")[1] == "b2"
+    assert plan(spec, haproxy.target()).changes == ()
+
+    # One more rule is one change; a host of its own goes to its group.
+    more = (*rules, ForwardingRule("admin", "admin", domain="admin.chat.test"))
+    spec = spec_for(
+        haproxy.target_spec(), replace(lb, listeners=(replace(listener, rules=more),))
+    )
+    (change,) = plan(spec, haproxy.target()).changes
+    assert (change.op, change.address.kind) == (ChangeOp.CREATE, ResourceKind.RULE)
+    apply(spec, haproxy.target())
+
+    assert _body(port, {"Host": f"admin.chat.test:{port}"}) == "b3"
+    assert _request(port, "/api/rooms", {"Host": "admin.chat.test"})[1] == "b3", (
+        "a host's own rules come first, as in nginx's server_name block"
+    )
+    assert _request(port, "/api/rooms")[1] == "b2"
+    assert plan(spec, haproxy.target()).changes == ()
