@@ -15,6 +15,7 @@ from slbsync.errors import TargetError
 from slbsync.spec.model import (
     Acl,
     AclBinding,
+    AclEntry,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -153,7 +154,24 @@ def _acls(sections: list[_Section], target: str, path: str) -> tuple[Acl, ...]:
                     "again"
                 ) from err
             found.append(from_plain(Acl, {**document, "target": target}))
-    return tuple(found)
+    return tuple(_as_served(acl, sections) for acl in found)
+
+
+def _as_served(acl: Acl, sections: list[_Section]) -> Acl:
+    """``acl`` with the entries a frontend really checks, when they differ.
+
+    The comment keeps entry comments; the ``acl`` line is what HAProxy
+    enforces, so a hand edit there shows up as drift.
+    """
+    recorded = [entry.cidr for entry in acl.entries]
+    for section in sections:
+        for words in section.all("acl") if section.kind == "frontend" else ():
+            if len(words) > 2 and words[1] == f"{ACL_PREFIX}{acl.name}":
+                served = [word for word in words[3:] if word != "--"]
+                if served != recorded:
+                    entries = tuple(AclEntry(cidr) for cidr in served)
+                    return replace(acl, entries=entries)
+    return acl
 
 
 def _cookie_key(sections: list[_Section]) -> str | None:

@@ -248,3 +248,29 @@ def test_forwarding_rules_send_hosts_and_paths_to_their_groups(
     )
     assert _request(port, "/api/rooms")[1] == "b2"
     assert plan(spec, haproxy.target()).changes == ()
+
+
+def test_hand_edited_acl_line_shows_as_drift_and_apply_restores_it(
+    haproxy: RunningHaproxy, tcp_backends: list[Backend]
+) -> None:
+    port = free_port()
+    lb = chat_lb(port, tcp_backends[:1])
+    listener = replace(lb.listeners[0], acl=AclBinding("office", "white"))
+    office = Acl("office", "edge", entries=(AclEntry("127.0.0.2/32", "one desk"),))
+    spec = replace(
+        spec_for(haproxy.target_spec(), replace(lb, listeners=(listener,))),
+        acls=(office,),
+    )
+    apply(spec, haproxy.target())
+    text = haproxy.owned.read_text()
+    haproxy.owned.write_text(
+        text.replace("src -- 127.0.0.2/32", "src -- 127.0.0.2/32 127.0.0.1/32")
+    )
+
+    (change,) = plan(spec, haproxy.target()).changes
+    assert (change.op, change.address.kind) == (ChangeOp.UPDATE, ResourceKind.ACL)
+    assert [f.field for f in change.fields] == ["entries"]
+    apply(spec, haproxy.target())
+
+    assert haproxy.owned.read_text() == text
+    assert _refused(port, source="127.0.0.1")

@@ -194,3 +194,27 @@ def test_mutual_tls_lets_in_only_clients_the_ca_signed(
     with pytest.raises((ssl.SSLError, ConnectionError)):
         _get(port, ca=cert)  # no client certificate: refused in the handshake
     assert plan(spec, haproxy.target()).changes == ()
+
+
+def test_removed_pem_file_plans_as_a_certificate_to_write(
+    haproxy: RunningHaproxy, http_backends: list[Backend], tmp_path: Path
+) -> None:
+    port = free_port()
+    cert, key = self_signed(tmp_path)
+    spec = _https_spec(
+        haproxy, port, http_backends[0], (_certificate("edge-cert", cert, key),)
+    )
+    apply(spec, haproxy.target())
+    (pem,) = (haproxy.root / "slbsync-certs").iterdir()
+    pem.unlink()
+
+    (change,) = plan(spec, haproxy.target()).changes
+    assert (change.op, change.address.kind) == (
+        ChangeOp.CREATE,
+        ResourceKind.CERTIFICATE,
+    )
+    apply(spec, haproxy.target())
+
+    assert pem.read_bytes() == cert.read_bytes() + key.read_bytes()
+    assert _get(port, ca=cert)[:2] == (200, b"b1")
+    assert plan(spec, haproxy.target()).changes == ()
