@@ -91,6 +91,7 @@ def normalise_listener(listener: Listener) -> Listener:
         health_check=normalise_health_check(listener.health_check),
         established_timeout=None if is_http else listener.established_timeout,
         connection_drain=listener.connection_drain or None,
+        persistence_timeout=0 if is_http else listener.persistence_timeout,
         x_forwarded_for=XForwardedFor() if is_http and xff and xff.enabled else None,
         idle_timeout=listener.idle_timeout if is_http else None,
         request_timeout=listener.request_timeout if is_http else None,

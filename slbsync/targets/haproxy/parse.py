@@ -92,6 +92,8 @@ _KNOWN = {
     "backend": {
         "cookie",
         "dynamic-cookie-key",
+        "stick-table",
+        "stick",
         "mode",
         "balance",
         "hash-type",
@@ -331,6 +333,7 @@ def _listener(
         scheduler=scheduler,
         health_check=_check(backend),
         sticky_session=_sticky(backend) if is_http else None,
+        persistence_timeout=0 if is_http else _persistence(backend),
     )
 
 
@@ -404,6 +407,13 @@ def _redirect_port(section: _Section) -> int | None:
             if match:
                 return int(match[1])
     return None
+
+
+def _persistence(backend: _Section) -> int:
+    words = backend.first("stick-table")
+    if not words or "expire" not in words[:-1]:
+        return 0
+    return int(words[words.index("expire") + 1].removesuffix("s"))
 
 
 def _sticky(backend: _Section) -> StickySession | None:

@@ -250,6 +250,12 @@ def render_backend(
         lines.append("    hash-type consistent")
     if first and first.sticky_session:
         lines += render_cookie(first.sticky_session, cookie_key)
+    if first and first.persistence_timeout:
+        # A client's address is remembered with its server for that long
+        # after its last connection (ipv6 tables hold IPv4 addresses too).
+        timeout = first.persistence_timeout
+        lines.append(f"    stick-table type ipv6 size 1m expire {timeout}s")
+        lines.append("    stick on src")
     lines += render_check(check)
     lines += [f"    {line}" for line in server_lines(group.servers, check)]
     return lines

@@ -36,8 +36,6 @@ NATIVE_BALANCE = re.compile(
 
 # Listener knobs the haproxy target does not render: field -> why / what to do.
 UNSUPPORTED_LISTENER_FIELDS = {
-    "persistence_timeout": "source persistence is not rendered for HAProxy yet; "
-    "use scheduler: source_hash to keep a client on one server",
     "proxy_protocol": "the PROXY protocol towards servers is not rendered yet",
     "tls_cipher_policy": "SLB's TLS policies name cipher lists HAProxy has no "
     "match for, so slbsync does not guess one; remove tls_cipher_policy and set "
@@ -313,6 +311,7 @@ def _disagreement(
             ("scheduler", a.scheduler != b.scheduler),
             ("health_check", a.health_check != b.health_check),
             ("sticky_session", a.sticky_session != b.sticky_session),
+            ("persistence_timeout", a.persistence_timeout != b.persistence_timeout),
         )
         if differ
     ]

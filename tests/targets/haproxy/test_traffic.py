@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from slbsync.spec.model import (
     Protocol,
@@ -18,6 +19,7 @@ from tests.targets.haproxy.conftest import (
     chat_lb,
     connect,
     greeting,
+    plan,
     spec_for,
 )
 
@@ -70,3 +72,23 @@ def test_source_hash_keeps_each_client_on_one_server(
 
     assert all(len(servers) == 1 for servers in seen.values()), seen
     assert len(set().union(*seen.values())) >= 2, "20 clients all hashed to one server"
+
+
+def test_persistence_timeout_keeps_a_client_on_its_first_server(
+    haproxy: RunningHaproxy, tcp_backends: list[Backend]
+) -> None:
+    target = haproxy.target()
+    port = free_port()
+    lb = chat_lb(port, tcp_backends)
+    listener = replace(lb.listeners[0], persistence_timeout=60)
+    spec = spec_for(target.spec, replace(lb, listeners=(listener,)))
+    apply(spec, target)
+
+    def served(source: str) -> str:
+        with connect(port, source=source) as client:
+            return greeting(client)
+
+    seen = {c: {served(c) for _ in range(4)} for c in ("127.0.0.5", "127.0.0.6")}
+
+    assert all(len(servers) == 1 for servers in seen.values()), seen
+    assert plan(spec, haproxy.target()).changes == ()

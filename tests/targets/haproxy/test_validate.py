@@ -80,12 +80,11 @@ def test_host_name_and_weight_out_of_range_are_refused() -> None:
 
 
 def test_knobs_not_rendered_are_refused_not_dropped() -> None:
-    persistent = _listener(persistence_timeout=60)
-    problems = _problems(_lb(persistent))
+    capped = _listener(bandwidth=10)
+    problems = _problems(_lb(capped))
     assert problems == [
-        "edge.yaml:7:9 load_balancers.chat.listeners[0].persistence_timeout: "
-        "source persistence is not rendered for HAProxy yet; use scheduler: "
-        "source_hash to keep a client on one server"
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].bandwidth: HAProxy has no "
+        "per-listener bandwidth cap; remove bandwidth"
     ]
 
 
