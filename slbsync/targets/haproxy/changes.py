@@ -213,6 +213,7 @@ def _server_change(
         payload["health_check"] = to_plain(listener.health_check)
         payload["connection_drain"] = listener.connection_drain
         payload["sticky"] = listener.sticky_session is not None
+        payload["proxy_protocol"] = listener.proxy_protocol
     action = {
         ChangeOp.CREATE: ADD_SERVER,
         ChangeOp.UPDATE: SET_WEIGHT,

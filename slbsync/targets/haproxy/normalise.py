@@ -92,6 +92,7 @@ def normalise_listener(listener: Listener) -> Listener:
         established_timeout=None if is_http else listener.established_timeout,
         connection_drain=listener.connection_drain or None,
         persistence_timeout=0 if is_http else listener.persistence_timeout,
+        proxy_protocol=False if is_http else listener.proxy_protocol,
         x_forwarded_for=XForwardedFor() if is_http and xff and xff.enabled else None,
         idle_timeout=listener.idle_timeout if is_http else None,
         request_timeout=listener.request_timeout if is_http else None,

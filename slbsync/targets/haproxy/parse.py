@@ -334,6 +334,7 @@ def _listener(
         health_check=_check(backend),
         sticky_session=_sticky(backend) if is_http else None,
         persistence_timeout=0 if is_http else _persistence(backend),
+        proxy_protocol=not is_http and _sends_proxy(backend),
     )
 
 
@@ -407,6 +408,12 @@ def _redirect_port(section: _Section) -> int | None:
             if match:
                 return int(match[1])
     return None
+
+
+def _sends_proxy(backend: _Section) -> bool:
+    servers = backend.all("server")
+    marked = backend.marks.get("proxy_protocol") == "on"
+    return marked and all("send-proxy" in words for words in servers)
 
 
 def _persistence(backend: _Section) -> int:

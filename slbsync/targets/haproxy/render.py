@@ -257,7 +257,12 @@ def render_backend(
         lines.append(f"    stick-table type ipv6 size 1m expire {timeout}s")
         lines.append("    stick on src")
     lines += render_check(check)
-    lines += [f"    {line}" for line in server_lines(group.servers, check)]
+    proxy_protocol = bool(first and first.proxy_protocol)
+    if proxy_protocol:
+        # Read back only while every server line also sends it.
+        lines.append(f"    # {MARK} proxy_protocol=on")
+    servers = server_lines(group.servers, check, proxy_protocol)
+    lines += [f"    {line}" for line in servers]
     return lines
 
 
@@ -314,8 +319,13 @@ def check_parameters(check: HealthCheck) -> list[str]:
     return words
 
 
-def server_lines(servers: Iterable[Server], check: HealthCheck) -> list[str]:
-    suffix = " check" if check.enabled else ""
+def server_lines(
+    servers: Iterable[Server], check: HealthCheck, proxy_protocol: bool = False
+) -> list[str]:
+    # The PROXY protocol header goes to each server: dynamic servers inherit
+    # no default-server, so it is written per server, as add server sends it.
+    suffix = " send-proxy" if proxy_protocol else ""
+    suffix += " check" if check.enabled else ""
     return [
         f"server {server_name(s)} {server_endpoint(s)} weight {s.weight}{suffix}"
         for s in servers

@@ -261,7 +261,8 @@ class HaproxyTarget(Target):
         elif change.op == ChangeOp.CREATE:
             check = change.get("health_check")
             health = from_plain(HealthCheck, check) if check else None
-            note = self._join(backend, name, server, health)
+            extra = ("send-proxy",) if change.get("proxy_protocol") else ()
+            note = self._join(backend, name, server, health, extra)
             if change.get("sticky"):
                 # HAProxy 2.6 gives a server added at runtime an empty
                 # dynamic cookie; this makes it derive every server's again.
@@ -288,9 +289,14 @@ class HaproxyTarget(Target):
         self._dirty = True
 
     def _join(
-        self, backend: str, name: str, server: Server, check: HealthCheck | None
+        self,
+        backend: str,
+        name: str,
+        server: Server,
+        check: HealthCheck | None,
+        extra: tuple[str, ...] = (),
     ) -> str:
-        self._add_server(backend, name, server, check)
+        self._add_server(backend, name, server, check, extra)
         if check and check.enabled:
             return "added; takes traffic once its health check passes"
         return "added"
@@ -324,10 +330,15 @@ class HaproxyTarget(Target):
         return self._view.live_backends if self._view else frozenset()
 
     def _add_server(
-        self, backend: str, name: str, server: Server, check: HealthCheck | None
+        self,
+        backend: str,
+        name: str,
+        server: Server,
+        check: HealthCheck | None,
+        extra: tuple[str, ...] = (),
     ) -> None:
         """Register a server so that it takes traffic only once it is healthy."""
-        arguments = [f"weight {server.weight}"]
+        arguments = [f"weight {server.weight}", *extra]
         if check and check.enabled:
             arguments += ["check", *check_parameters(check)]
         target = f"{backend}/{name}"

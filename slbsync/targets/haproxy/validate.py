@@ -36,7 +36,6 @@ NATIVE_BALANCE = re.compile(
 
 # Listener knobs the haproxy target does not render: field -> why / what to do.
 UNSUPPORTED_LISTENER_FIELDS = {
-    "proxy_protocol": "the PROXY protocol towards servers is not rendered yet",
     "tls_cipher_policy": "SLB's TLS policies name cipher lists HAProxy has no "
     "match for, so slbsync does not guess one; remove tls_cipher_policy and set "
     "ssl-default-bind-ciphers in your own global section",
@@ -312,6 +311,7 @@ def _disagreement(
             ("health_check", a.health_check != b.health_check),
             ("sticky_session", a.sticky_session != b.sticky_session),
             ("persistence_timeout", a.persistence_timeout != b.persistence_timeout),
+            ("proxy_protocol", a.proxy_protocol != b.proxy_protocol),
         )
         if differ
     ]

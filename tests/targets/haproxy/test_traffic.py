@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from slbsync.spec.model import (
-    Protocol,
-)
+from slbsync.spec.model import Protocol, Spec
 from tests.backends import (
     Backend,
     free_port,
@@ -92,3 +90,33 @@ def test_persistence_timeout_keeps_a_client_on_its_first_server(
 
     assert all(len(servers) == 1 for servers in seen.values()), seen
     assert plan(spec, haproxy.target()).changes == ()
+
+
+def test_proxy_protocol_header_reaches_servers_added_at_runtime_too(
+    haproxy: RunningHaproxy, tcp_backends: list[Backend]
+) -> None:
+    port = free_port()
+
+    def spec_with(backends: list[Backend]) -> Spec:
+        lb = chat_lb(port, backends)
+        listener = replace(lb.listeners[0], proxy_protocol=True)
+        return spec_for(haproxy.target_spec(), replace(lb, listeners=(listener,)))
+
+    apply(spec_with(tcp_backends[:1]), haproxy.target())
+    joined = spec_with(tcp_backends[:2])
+    (change,) = plan(joined, haproxy.target()).changes
+    assert change.action == "runtime add server"
+    apply(joined, haproxy.target())
+
+    headers = {}
+    for _ in range(4):
+        with connect(port, source="127.0.0.7") as client:
+            lines = client.makefile("rb")
+            server = lines.readline().decode().strip().removeprefix("hello from ")
+            # The echo server sends back what HAProxy wrote first: the header.
+            headers[server] = lines.readline().decode()
+    assert set(headers) == {"t1", "t2"}
+    for header in headers.values():
+        assert header.startswith("PROXY TCP4 127.0.0.7 127.0.0.1 "), headers
+        assert header.endswith(f" {port}\r\n")
+    assert plan(joined, haproxy.target()).changes == ()
