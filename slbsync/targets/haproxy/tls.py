@@ -84,12 +84,15 @@ def write_owned_pem(source: CertificateSource, directory: Path) -> OwnedCertific
 
 def remove_unused(directory: Path, used: set[Path]) -> None:
     """Delete the owned PEM files that no live config names."""
-    if not directory.is_dir():
-        return
-    for path in directory.iterdir():
-        if OWNED_PEM.match(path.name) and path not in used:
-            path.unlink(missing_ok=True)
-            log.info("haproxy: removed unused certificate file=%s", path)
+    try:
+        for path in directory.iterdir() if directory.is_dir() else ():
+            if OWNED_PEM.match(path.name) and path not in used:
+                path.unlink(missing_ok=True)
+                log.info("haproxy: removed unused certificate file=%s", path)
+    except OSError as err:
+        # Only tidying: an old file left behind does no harm, and the error
+        # that ended the run (if any) is the one to report.
+        log.warning("haproxy: cannot tidy %s: %s", directory, err.strerror)
 
 
 def _read(path: str, name: str, field: str) -> bytes:
@@ -106,7 +109,7 @@ def _read(path: str, name: str, field: str) -> bytes:
 def _write_private(path: Path, content: bytes) -> None:
     # Created 0600 from the start, and renamed into place whole: the key is
     # never readable by others, and HAProxy never sees half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pending = path.with_name(path.name + ".new")
     pending.unlink(missing_ok=True)
     descriptor = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

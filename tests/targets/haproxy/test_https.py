@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 
 from slbsync.diff.changes import ChangeOp, ResourceKind
+from slbsync.errors import SlbsyncError
 from slbsync.spec.certificates import fingerprint_of
 from slbsync.spec.model import (
     Certificate,
@@ -218,3 +219,30 @@ def test_removed_pem_file_plans_as_a_certificate_to_write(
     assert pem.read_bytes() == cert.read_bytes() + key.read_bytes()
     assert _get(port, ca=cert)[:2] == (200, b"b1")
     assert plan(spec, haproxy.target()).changes == ()
+
+
+def test_certificate_haproxy_rejects_never_goes_live(
+    haproxy: RunningHaproxy, http_backends: list[Backend], tmp_path: Path
+) -> None:
+    port = free_port()
+    cert, key = self_signed(tmp_path)
+    spec = _https_spec(
+        haproxy, port, http_backends[0], (_certificate("edge-cert", cert, key),)
+    )
+    apply(spec, haproxy.target())
+    served = _served_certificate(port)
+    owned = haproxy.owned.read_text()
+
+    # A new certificate with the old key: HAProxy refuses the pair.
+    other = tmp_path / "other"
+    other.mkdir()
+    wrong_cert, _ = self_signed(other)
+    bad = replace(spec, certificates=(_certificate("edge-cert", wrong_cert, key),))
+    with pytest.raises(SlbsyncError) as caught:
+        apply(bad, haproxy.target())
+
+    assert "inconsistencies between private key and certificate" in str(caught.value)
+    assert "PRIVATE KEY" not in str(caught.value)
+    assert haproxy.owned.read_text() == owned
+    assert _served_certificate(port) == served
+    assert len(list((haproxy.root / "slbsync-certs").iterdir())) == 1
