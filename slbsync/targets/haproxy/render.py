@@ -52,6 +52,8 @@ ACL_MARK = "slbsync-acl:"
 """Opens the comment that records one ACL of the spec (entries, comments)."""
 
 ALPN_H2 = "alpn h2,http/1.1"
+HOST_WITHOUT_PORT = "req.hdr(host),regsub(:[0-9]+$,)"
+"""The Host header as nginx's ``$host`` has it (an IPv6 literal kept whole)."""
 INSERTED_COOKIE = "SERVERID"
 """The cookie HAProxy inserts for ``sticky_session: {type: insert}``."""
 
@@ -141,7 +143,7 @@ def render_frontend(
     if listener.redirect_to_port is not None:
         # As nginx does: 301 to https on the same host name, path and query.
         location = (
-            f"https://%[req.hdr(host),field(1,:)]:{listener.redirect_to_port}"
+            f"https://%[{HOST_WITHOUT_PORT}]:{listener.redirect_to_port}"
             "%[capture.req.uri]"
         )
         lines.append(f"    http-request redirect location {location} code 301")
@@ -226,8 +228,8 @@ def _rule_lines(lb: str, listener: Listener) -> list[str]:
 def _host_match(domain: str) -> str:
     # The Host header without its port, as nginx's server_name compares it.
     if domain.startswith("*."):
-        return f"req.hdr(host),field(1,:) -m end -i {domain[1:]}"
-    return f"req.hdr(host),field(1,:) -m str -i {domain}"
+        return f"{HOST_WITHOUT_PORT} -m end -i {domain[1:]}"
+    return f"{HOST_WITHOUT_PORT} -m str -i {domain}"
 
 
 def render_backend(

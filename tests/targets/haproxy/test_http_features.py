@@ -80,6 +80,8 @@ def test_http_listener_redirects_to_the_https_port_as_nginx_does(
     )
     assert response.status == 301
     assert response.getheader("Location") == f"https://chat.test:{port}/chat?room=1"
+    response, _ = _request(plain_port, "/", {"Host": f"[::1]:{plain_port}"})
+    assert response.getheader("Location") == f"https://[::1]:{port}/"
     assert _get(port, ca=cert)[:2] == (200, b"b1")
     assert plan(spec, haproxy.target()).changes == ()
 
