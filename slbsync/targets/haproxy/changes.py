@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind, payload_of
 from slbsync.diff.differences import Difference, DifferenceStatus
-from slbsync.spec.model import Listener, LoadBalancer, Server
+from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Server
 from slbsync.spec.plain import to_plain
 from slbsync.targets.base import LiveState
-from slbsync.targets.haproxy.mapping import backend_name, server_name
+from slbsync.targets.haproxy.mapping import backend_name, groups_of, server_name
 from slbsync.targets.haproxy.normalise import (
     normalise_group,
     normalise_listener,
@@ -65,6 +65,10 @@ def changes_for(differences: Sequence[Difference], live: LiveState) -> list[Chan
             if op == ChangeOp.DELETE and (lb, "") in whole:
                 continue
             changes.append(_listener_change(difference, op))
+        elif kind == ResourceKind.RULE:
+            changes.append(_rule_change(difference, op))
+        elif kind in (ResourceKind.CERTIFICATE, ResourceKind.ACL):
+            changes.append(_regional_change(difference, op))
         else:
             log.warning(
                 "haproxy: %s is not something a haproxy target holds; skipped",
@@ -94,14 +98,14 @@ def _desired_listeners(
     found: dict[tuple[str, str], Listener] = {}
     for live_lb in live.load_balancers:
         for listener in live_lb.spec.listeners:
-            if listener.server_group:
-                key = (live_lb.spec.name, listener.server_group)
-                found.setdefault(key, listener)
+            for group in groups_of(listener):
+                found.setdefault((live_lb.spec.name, group), listener)
     for item in differences:
         desired = item.desired
-        if isinstance(desired, Listener) and desired.server_group:
-            key = (item.address.load_balancer, desired.server_group)
-            found[key] = normalise_listener(desired)
+        if isinstance(desired, Listener):
+            for group in groups_of(desired):
+                key = (item.address.load_balancer, group)
+                found[key] = normalise_listener(desired)
     return found
 
 
@@ -147,6 +151,52 @@ def _listener_change(difference: Difference, op: ChangeOp) -> Change:
     )
 
 
+def _rule_change(difference: Difference, op: ChangeOp) -> Change:
+    """A forwarding rule: an ``acl`` and ``use_backend`` in its frontend."""
+    payload = {}
+    if op != ChangeOp.DELETE:
+        payload["rule"] = to_plain(difference.desired)
+    return Change(
+        op,
+        difference.address,
+        RELOAD,
+        fields=difference.fields,
+        payload=payload_of(**payload),
+    )
+
+
+def _regional_change(difference: Difference, op: ChangeOp) -> Change:
+    """A certificate or ACL: kept in the owned file (and PEM files), reloaded.
+
+    A certificate change carries the paths of the user's files, never their
+    content, so a saved plan writes the same PEM file at apply time.
+    """
+    payload: dict[str, object] = {"name": difference.address.name}
+    desired = difference.desired
+    if isinstance(desired, Certificate):
+        payload["certificate"] = {
+            "name": desired.name,
+            "kind": desired.kind,
+            "certificate_file": desired.certificate_file,
+            "private_key_file": desired.private_key_file,
+        }
+    elif isinstance(desired, Acl):
+        payload["acl"] = to_plain(desired)
+    note = (
+        "PEM file (certificate and key) written for HAProxy, mode 0600"
+        if difference.kind == ResourceKind.CERTIFICATE and desired is not None
+        else ""
+    )
+    return Change(
+        op,
+        difference.address,
+        RELOAD,
+        fields=difference.fields,
+        payload=payload_of(**payload),
+        note=note,
+    )
+
+
 def _server_change(
     difference: Difference, op: ChangeOp, listener: Listener | None
 ) -> Change:
@@ -162,6 +212,8 @@ def _server_change(
     if listener is not None:
         payload["health_check"] = to_plain(listener.health_check)
         payload["connection_drain"] = listener.connection_drain
+        payload["sticky"] = listener.sticky_session is not None
+        payload["proxy_protocol"] = listener.proxy_protocol
     action = {
         ChangeOp.CREATE: ADD_SERVER,
         ChangeOp.UPDATE: SET_WEIGHT,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from slbsync.spec.model import Scheduler, Server
+from slbsync.spec.model import Listener, Protocol, Scheduler, Server
 
 DEFAULTS_NAME = "slbsync"
 """The named ``defaults`` section of the owned file; its proxies use it."""
@@ -47,6 +47,34 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 """Spec names that are safe in HAProxy proxy names and runtime commands."""
 
 MAX_WEIGHT = 100
+
+
+HTTP_PROTOCOLS = (Protocol.HTTP, Protocol.HTTPS)
+
+ACL_PREFIX = "slbsync.acl."
+"""HAProxy ACL names of spec ACLs: ``slbsync.acl.<acl name>``."""
+
+
+def mode_of(protocol: str) -> str:
+    """``http`` for HTTP and HTTPS listeners (TLS ends in HAProxy), else ``tcp``."""
+    return "http" if protocol in HTTP_PROTOCOLS else "tcp"
+
+
+RULE_PREFIX = "slbsync.rule."
+"""HAProxy ACL names of forwarding rules: ``slbsync.rule.<rule>.domain|url``."""
+
+
+def acl_name(spec_name: str) -> str:
+    return f"{ACL_PREFIX}{spec_name}"
+
+
+def groups_of(listener: Listener) -> list[str]:
+    """The groups a listener sends traffic to: its own, then its rules'."""
+    if listener.redirect_to_port is not None:
+        return []
+    names = [listener.server_group] if listener.server_group else []
+    names += [rule.server_group for rule in listener.rules]
+    return list(dict.fromkeys(names))
 
 
 def frontend_name(load_balancer: str, protocol: str, port: int) -> str:

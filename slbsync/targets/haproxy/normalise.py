@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import replace
 
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -21,7 +22,7 @@ from slbsync.spec.model import (
     ServerType,
     XForwardedFor,
 )
-from slbsync.targets.haproxy.mapping import normalise_scheduler
+from slbsync.targets.haproxy.mapping import HTTP_PROTOCOLS, normalise_scheduler
 
 _BARE_LISTENER = Listener(protocol=Protocol.TCP, port=1)
 _BARE_LOAD_BALANCER = LoadBalancer(name="", target="")
@@ -65,7 +66,20 @@ def _canonical(address: str | None) -> str | None:
 
 
 def normalise_listener(listener: Listener) -> Listener:
-    is_http = listener.protocol == Protocol.HTTP
+    if listener.protocol == Protocol.HTTP and listener.redirect_to_port is not None:
+        # A redirecting listener sends nothing to a group: nginx and HAProxy
+        # answer it themselves, so its group and scheduler are not kept.
+        return replace(
+            _BARE_LISTENER,
+            protocol=listener.protocol,
+            port=listener.port,
+            description=listener.description or None,
+            acl=listener.acl,
+            redirect_to_port=listener.redirect_to_port,
+            location=listener.location,
+        )
+    is_http = listener.protocol in HTTP_PROTOCOLS
+    is_https = listener.protocol == Protocol.HTTPS
     xff = listener.x_forwarded_for
     return replace(
         _BARE_LISTENER,
@@ -77,11 +91,24 @@ def normalise_listener(listener: Listener) -> Listener:
         health_check=normalise_health_check(listener.health_check),
         established_timeout=None if is_http else listener.established_timeout,
         connection_drain=listener.connection_drain or None,
+        persistence_timeout=0 if is_http else listener.persistence_timeout,
+        proxy_protocol=False if is_http else listener.proxy_protocol,
         x_forwarded_for=XForwardedFor() if is_http and xff and xff.enabled else None,
         idle_timeout=listener.idle_timeout if is_http else None,
         request_timeout=listener.request_timeout if is_http else None,
+        acl=listener.acl,
+        sticky_session=listener.sticky_session if is_http else None,
+        gzip=True if is_http and listener.gzip else None,
+        certificate=listener.certificate if is_https else None,
+        ca_certificate=listener.ca_certificate if is_https else None,
+        http2=bool(listener.http2) if is_https else None,
+        rules=tuple(sorted(listener.rules, key=_rule_name)) if is_http else (),
         location=listener.location,
     )
+
+
+def _rule_name(rule: ForwardingRule) -> str:
+    return rule.name
 
 
 def normalise_health_check(check: HealthCheck) -> HealthCheck:

@@ -31,6 +31,7 @@ KNOWN_OPTIONS = frozenset(
         "cut_after_drain",
         "bind_address",
         "reload_timeout",
+        "certificate_dir",
     }
 )
 
@@ -50,11 +51,20 @@ class HaproxyOptions:
     cut_after_drain: bool = True
     bind_address: str = "0.0.0.0"
     reload_timeout: float = 10.0
+    certificate_dir: Path | None = None  # None: slbsync-certs beside config_path
 
     @property
     def previous_config_path(self) -> Path:
         """Where the file that was live before the last swap is kept."""
         return self.config_path.with_name(self.config_path.name + ".previous")
+
+    @property
+    def certificates_path(self) -> Path:
+        """Where the PEM files HAProxy loads (certificate and key) are written.
+
+        Its name does not end in ``.cfg``: a directory load skips it.
+        """
+        return self.certificate_dir or self.config_path.parent / "slbsync-certs"
 
     @property
     def pending_config_path(self) -> Path:
@@ -75,7 +85,8 @@ def parse_options(target: TargetSpec) -> tuple[HaproxyOptions, list[str]]:
         for key in sorted(raw.keys() - KNOWN_OPTIONS)
     ]
     values: dict[str, Any] = {}
-    for key in ("config_path", "runtime_socket", "master_socket", "state_file"):
+    paths = ("config_path", "runtime_socket", "master_socket", "state_file")
+    for key in (*paths, "certificate_dir"):
         if key in raw:
             values[key] = Path(str(raw[key]))
     if "main_config" in raw:

@@ -7,10 +7,16 @@ would drop it, so the target logs it as a warning.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field, replace
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
+    Acl,
+    AclBinding,
+    AclEntry,
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -18,15 +24,23 @@ from slbsync.spec.model import (
     Server,
     ServerGroup,
     ServerType,
+    StickySession,
     XForwardedFor,
 )
+from slbsync.spec.plain import from_plain
 from slbsync.targets.haproxy.mapping import (
+    ACL_PREFIX,
+    HTTP_PROTOCOLS,
+    RULE_PREFIX,
     http_codes_of,
     scheduler_of,
     split_backend_name,
     split_frontend_name,
 )
-from slbsync.targets.haproxy.render import MARK
+from slbsync.targets.haproxy.render import ACL_MARK, ALPN_H2, INSERTED_COOKIE, MARK
+from slbsync.targets.haproxy.tls import OwnedCertificate, name_of
+
+_REDIRECT_PORT = re.compile(r":(\d+)%\[capture\.req\.uri\]$")
 
 
 @dataclass
@@ -36,6 +50,7 @@ class _Section:
     line: int
     directives: list[tuple[int, list[str]]] = field(default_factory=list)
     marks: dict[str, str] = field(default_factory=dict)
+    acl_marks: list[str] = field(default_factory=list)
 
     def first(self, keyword: str) -> list[str] | None:
         return next(
@@ -53,13 +68,32 @@ class OwnedConfig:
     load_balancers: tuple[LoadBalancer, ...] = ()
     hard_stop_after: int | None = None
     unknown: tuple[str, ...] = ()  # "line N: directive" slbsync did not write
+    certificates: tuple[OwnedCertificate, ...] = ()
+    acls: tuple[Acl, ...] = ()
+    cookie_key: str | None = None  # of sticky sessions, kept across renders
 
 
 _KNOWN = {
     "global": {"server-state-file", "hard-stop-after"},
     "defaults": {"timeout", "load-server-state-from-file"},
-    "frontend": {"mode", "bind", "timeout", "option", "default_backend", "description"},
+    "frontend": {
+        "use_backend",
+        "mode",
+        "bind",
+        "timeout",
+        "option",
+        "default_backend",
+        "description",
+        "acl",
+        "tcp-request",
+        "http-request",
+        "compression",
+    },
     "backend": {
+        "cookie",
+        "dynamic-cookie-key",
+        "stick-table",
+        "stick",
         "mode",
         "balance",
         "hash-type",
@@ -89,7 +123,65 @@ def parse_owned(text: str, target: str, path: str = "owned file") -> OwnedConfig
                 f"owns this file: put back {path}.previous, or delete the "
                 "file and apply again"
             ) from err
-    return _owned(sections, target)
+    owned = _owned(sections, target)
+    return replace(
+        owned,
+        certificates=_certificates(sections),
+        acls=_acls(sections, target, path),
+        cookie_key=_cookie_key(sections),
+    )
+
+
+def _certificates(sections: list[_Section]) -> tuple[OwnedCertificate, ...]:
+    found = []
+    for section in sections:
+        for key, value in section.marks.items() if section.kind == "global" else ():
+            if key.startswith("certificate."):
+                kind, _, fingerprint = value.partition("/")
+                name = key.removeprefix("certificate.")
+                found.append(OwnedCertificate(name, kind, fingerprint))
+    return tuple(found)
+
+
+def _acls(sections: list[_Section], target: str, path: str) -> tuple[Acl, ...]:
+    found = []
+    for section in sections:
+        for text in section.acl_marks:
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise OwnedFileError(
+                    f"{path}:{section.line}: the ACL comment {text!r} is damaged "
+                    f"({err}); slbsync owns this file: delete the file and apply "
+                    "again"
+                ) from err
+            found.append(from_plain(Acl, {**document, "target": target}))
+    return tuple(_as_served(acl, sections) for acl in found)
+
+
+def _as_served(acl: Acl, sections: list[_Section]) -> Acl:
+    """``acl`` with the entries a frontend really checks, when they differ.
+
+    The comment keeps entry comments; the ``acl`` line is what HAProxy
+    enforces, so a hand edit there shows up as drift.
+    """
+    recorded = [entry.cidr for entry in acl.entries]
+    for section in sections:
+        for words in section.all("acl") if section.kind == "frontend" else ():
+            if len(words) > 2 and words[1] == f"{ACL_PREFIX}{acl.name}":
+                served = [word for word in words[3:] if word != "--"]
+                if served != recorded:
+                    entries = tuple(AclEntry(cidr) for cidr in served)
+                    return replace(acl, entries=entries)
+    return acl
+
+
+def _cookie_key(sections: list[_Section]) -> str | None:
+    for section in sections:
+        words = section.first("dynamic-cookie-key")
+        if section.kind == "backend" and words and len(words) > 1:
+            return words[1]
+    return None
 
 
 def _check_section(section: _Section) -> None:
@@ -153,7 +245,9 @@ def _sections(text: str) -> list[_Section]:
             continue
         if line.startswith("#"):
             body = line.lstrip("#").strip()
-            if current is not None and body.startswith(MARK):
+            if current is not None and body.startswith(ACL_MARK):
+                current.acl_marks.append(body.removeprefix(ACL_MARK).strip())
+            elif current is not None and body.startswith(MARK):
                 for pair in body.removeprefix(MARK).split():
                     key, _, value = pair.partition("=")
                     current.marks[key] = value
@@ -208,7 +302,7 @@ def _listener(
     group = split_backend_name(backend_words[1]) if backend_words else None
     drain = section.marks.get("connection_drain")
     description = section.first("description")
-    is_http = protocol == str(Protocol.HTTP)
+    is_http = Protocol(protocol) in HTTP_PROTOCOLS
     listener = Listener(
         protocol=Protocol(protocol),
         port=port,
@@ -221,7 +315,12 @@ def _listener(
         x_forwarded_for=XForwardedFor()
         if ["option", "forwardfor"] in [words[:2] for words in section.all("option")]
         else None,
+        acl=_acl_binding(section),
+        gzip=True if section.first("compression") else None,
+        redirect_to_port=_redirect_port(section),
+        rules=_rules(section),
     )
+    listener = _with_tls(listener, section)
     if backend is None:
         return listener
     balance = backend.first("balance")
@@ -229,7 +328,113 @@ def _listener(
         " ".join(balance[1:]) if balance else "roundrobin",
         backend.marks.get("scheduler"),
     )
-    return replace(listener, scheduler=scheduler, health_check=_check(backend))
+    return replace(
+        listener,
+        scheduler=scheduler,
+        health_check=_check(backend),
+        sticky_session=_sticky(backend) if is_http else None,
+        persistence_timeout=0 if is_http else _persistence(backend),
+        proxy_protocol=not is_http and _sends_proxy(backend),
+    )
+
+
+def _with_tls(listener: Listener, section: _Section) -> Listener:
+    """certificate, ca_certificate and http2 from an HTTPS ``bind`` line."""
+    if listener.protocol != Protocol.HTTPS:
+        return listener
+    bind = " ".join(section.first("bind") or [])
+    words = bind.split()
+
+    def after(keyword: str) -> str | None:
+        if keyword not in words[:-1]:
+            return None
+        return name_of(words[words.index(keyword) + 1])
+
+    return replace(
+        listener,
+        certificate=after("crt"),
+        ca_certificate=after("ca-file"),
+        http2=ALPN_H2 in bind,
+    )
+
+
+def _acl_binding(section: _Section) -> AclBinding | None:
+    for words in section.all("tcp-request"):
+        if words[1:3] == ["connection", "reject"] and len(words) == 5:
+            condition, name = words[3], words[4]
+            if name.startswith(ACL_PREFIX):
+                kind = "white" if condition == "unless" else "black"
+                return AclBinding(name.removeprefix(ACL_PREFIX), kind)
+    return None
+
+
+def _rules(section: _Section) -> tuple[ForwardingRule, ...]:
+    """Forwarding rules from their named ACLs and ``use_backend`` lines."""
+    conditions: dict[str, str] = {}
+    for words in section.all("acl"):
+        if len(words) > 2 and words[1].startswith(RULE_PREFIX):
+            conditions[words[1]] = " ".join(words[2:])
+    rules = []
+    for words in section.all("use_backend"):
+        group = split_backend_name(words[1]) if len(words) > 3 else None
+        names = [w for w in words[3:] if w.startswith(RULE_PREFIX)]
+        if group is None or words[2] != "if" or not names:
+            continue
+        rule_name = names[0].removeprefix(RULE_PREFIX).rpartition(".")[0]
+        domain = _domain_of(conditions.get(f"{RULE_PREFIX}{rule_name}.domain"))
+        url = conditions.get(f"{RULE_PREFIX}{rule_name}.url", "")
+        rules.append(
+            ForwardingRule(
+                name=rule_name,
+                server_group=group[1],
+                domain=domain,
+                url=url.removeprefix("path_beg ") or None,
+            )
+        )
+    return tuple(sorted(rules, key=lambda rule: rule.name))
+
+
+def _domain_of(condition: str | None) -> str | None:
+    if not condition:
+        return None
+    words = condition.split()
+    return f"*{words[-1]}" if "end" in words else words[-1]
+
+
+def _redirect_port(section: _Section) -> int | None:
+    for words in section.all("http-request"):
+        if words[1:3] == ["redirect", "location"] and len(words) > 3:
+            match = _REDIRECT_PORT.search(words[3])
+            if match:
+                return int(match[1])
+    return None
+
+
+def _sends_proxy(backend: _Section) -> bool:
+    servers = backend.all("server")
+    marked = backend.marks.get("proxy_protocol") == "on"
+    return marked and all("send-proxy" in words for words in servers)
+
+
+def _persistence(backend: _Section) -> int:
+    words = backend.first("stick-table")
+    if not words or "expire" not in words[:-1]:
+        return 0
+    return int(words[words.index("expire") + 1].removesuffix("s"))
+
+
+def _sticky(backend: _Section) -> StickySession | None:
+    words = backend.first("cookie")
+    if not words or len(words) < 3:
+        return None
+    if words[2] == "prefix":
+        return StickySession(type="server", cookie=words[1])
+    timeout = words[words.index("maxlife") + 1] if "maxlife" in words else None
+    return StickySession(
+        type="insert",
+        cookie=None if words[1] == INSERTED_COOKIE else words[1],
+        cookie_timeout=int(timeout.removesuffix("s")) if timeout else None,
+    )
 
 
 def _check(backend: _Section) -> HealthCheck:

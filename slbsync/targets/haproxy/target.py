@@ -41,7 +41,15 @@ from slbsync.targets.haproxy.options import (
     DEFAULT_HARD_STOP_AFTER,
     parse_options,
 )
+from slbsync.targets.haproxy.parse import OwnedFileError, parse_owned
 from slbsync.targets.haproxy.read import LiveView, read_live
+from slbsync.targets.haproxy.regional import (
+    RegionalModel,
+    live_acls,
+    live_certificates,
+    used_certificate_files,
+    with_rule,
+)
 from slbsync.targets.haproxy.reload import (
     ReloadFailedError,
     check_config,
@@ -58,6 +66,7 @@ from slbsync.targets.haproxy.runtime_api import (
     RuntimeApiError,
     SocketUnreachableError,
 )
+from slbsync.targets.haproxy.tls import remove_unused
 from slbsync.targets.haproxy.validate import validate_spec
 
 log = logging.getLogger(__name__)
@@ -109,6 +118,7 @@ class HaproxyTarget(Target):
         self._structure_changed = False
         self._dirty = False
         self._drains: list[_Drain] = []
+        self._regional: RegionalModel | None = None
         self.last_reload: ProcessTable | None = None  # after the last reload
         # The apply runner works on load balancers in parallel; they share
         # one model and one file.
@@ -133,7 +143,7 @@ class HaproxyTarget(Target):
             return frozenset({"description", "type"})
         if kind == ResourceKind.LISTENER:
             return frozenset({"backend_port", "bandwidth"})
-        if kind == ResourceKind.SERVER_GROUP:
+        if kind in (ResourceKind.SERVER_GROUP, ResourceKind.ACL):
             return frozenset({"tags"})
         return frozenset()
 
@@ -167,12 +177,21 @@ class HaproxyTarget(Target):
             )
             for lb in view.load_balancers
         )
-        return LiveState(self.name, load_balancers, reads=view.reads)
+        return LiveState(
+            self.name,
+            load_balancers,
+            acls=live_acls(view.owned),
+            certificates=live_certificates(
+                view.owned, self.name, self.options.certificates_path
+            ),
+            reads=view.reads,
+        )
 
     def _load(self) -> dict[str, LoadBalancer]:
         if self._model is None:
             self._view = read_live(self.name, self.options, self.runtime)
             self._model = {lb.name: lb for lb in self._view.load_balancers}
+            self._regional = RegionalModel.from_owned(self._view.owned)
         return self._model
 
     @property
@@ -193,7 +212,10 @@ class HaproxyTarget(Target):
         if kind == ResourceKind.SERVERS:
             return self._apply_server(change, model)
         self._structure_changed = self._dirty = True
-        if kind == ResourceKind.LOAD_BALANCER:
+        if kind in (ResourceKind.CERTIFICATE, ResourceKind.ACL):
+            assert self._regional is not None  # made by _load
+            self._regional.stage(change)
+        elif kind == ResourceKind.LOAD_BALANCER:
             if change.op == ChangeOp.DELETE:
                 model.pop(lb_name, None)
             else:
@@ -206,6 +228,8 @@ class HaproxyTarget(Target):
             model[lb_name] = replace(lb, server_groups=tuple(groups))
         elif kind == ResourceKind.LISTENER:
             model[lb_name] = self._with_listener(self._lb(model, lb_name), change)
+        elif kind == ResourceKind.RULE:
+            model[lb_name] = with_rule(self._lb(model, lb_name), change)
         else:
             raise TargetError(f"target {self.name}: cannot apply {change.summary}")
         return ChangeOutcome(change, note="rendered on commit")
@@ -242,7 +266,12 @@ class HaproxyTarget(Target):
         elif change.op == ChangeOp.CREATE:
             check = change.get("health_check")
             health = from_plain(HealthCheck, check) if check else None
-            note = self._join(backend, name, server, health)
+            extra = ("send-proxy",) if change.get("proxy_protocol") else ()
+            note = self._join(backend, name, server, health, extra)
+            if change.get("sticky"):
+                # HAProxy 2.6 gives a server added at runtime an empty
+                # dynamic cookie; this makes it derive every server's again.
+                self.runtime.run_ok(f"enable dynamic-cookie backend {backend}")
         elif change.op == ChangeOp.UPDATE:
             note = self._reweigh(backend, name, server.weight)
         else:
@@ -265,9 +294,14 @@ class HaproxyTarget(Target):
         self._dirty = True
 
     def _join(
-        self, backend: str, name: str, server: Server, check: HealthCheck | None
+        self,
+        backend: str,
+        name: str,
+        server: Server,
+        check: HealthCheck | None,
+        extra: tuple[str, ...] = (),
     ) -> str:
-        self._add_server(backend, name, server, check)
+        self._add_server(backend, name, server, check, extra)
         if check and check.enabled:
             return "added; takes traffic once its health check passes"
         return "added"
@@ -301,10 +335,15 @@ class HaproxyTarget(Target):
         return self._view.live_backends if self._view else frozenset()
 
     def _add_server(
-        self, backend: str, name: str, server: Server, check: HealthCheck | None
+        self,
+        backend: str,
+        name: str,
+        server: Server,
+        check: HealthCheck | None,
+        extra: tuple[str, ...] = (),
     ) -> None:
         """Register a server so that it takes traffic only once it is healthy."""
-        arguments = [f"weight {server.weight}"]
+        arguments = [f"weight {server.weight}", *extra]
         if check and check.enabled:
             arguments += ["check", *check_parameters(check)]
         target = f"{backend}/{name}"
@@ -354,7 +393,8 @@ class HaproxyTarget(Target):
                 self._commit()
             finally:
                 # The next run starts from a fresh read of what is live.
-                self._model = self._view = None
+                self._model = self._view = self._regional = None
+                self._forget_unused_certificates()
                 self._dirty = self._structure_changed = False
                 self._drains.clear()
 
@@ -364,8 +404,22 @@ class HaproxyTarget(Target):
         if not self._dirty or self._model is None:
             return
         lbs = list(self._model.values())
-        text = render(self.name, lbs, self.options, self._hard_stop_after())
+        assert self._regional is not None  # made with the model
+        regional = self._regional.written(self.options.certificates_path, lbs)
+        hard_stop_after = self._hard_stop_after()
+        text = render(self.name, lbs, self.options, hard_stop_after, regional)
         self._put_live(text, reload=self._structure_changed)
+
+    def _forget_unused_certificates(self) -> None:
+        """Remove PEM files the live file no longer names (after any outcome)."""
+        path = self.options.config_path
+        text = path.read_text() if path.exists() else ""
+        try:
+            owned = parse_owned(text, self.name, str(path))
+        except OwnedFileError:
+            return  # the next plan reports the file; keep every PEM meanwhile
+        directory = self.options.certificates_path
+        remove_unused(directory, used_certificate_files(owned, directory))
 
     def is_transient(self, error: BaseException) -> bool:
         # Nothing was sent: HAProxy was restarting or its socket not yet there.

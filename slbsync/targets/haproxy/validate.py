@@ -21,7 +21,13 @@ from slbsync.spec.model import (
     Server,
     Spec,
 )
-from slbsync.targets.haproxy.mapping import MAX_WEIGHT, NAME_PATTERN
+from slbsync.targets.haproxy.mapping import (
+    HTTP_PROTOCOLS,
+    MAX_WEIGHT,
+    NAME_PATTERN,
+    groups_of,
+    mode_of,
+)
 from slbsync.targets.haproxy.normalise import normalise_listener
 
 NATIVE_BALANCE = re.compile(
@@ -30,23 +36,15 @@ NATIVE_BALANCE = re.compile(
 
 # Listener knobs the haproxy target does not render: field -> why / what to do.
 UNSUPPORTED_LISTENER_FIELDS = {
-    "acl": "access control lists are not rendered for HAProxy yet; "
-    "filter in your own frontend or use the alibaba-slb target",
-    "persistence_timeout": "source persistence is not rendered for HAProxy yet; "
-    "use scheduler: source_hash to keep a client on one server",
-    "proxy_protocol": "the PROXY protocol towards servers is not rendered yet",
-    "sticky_session": "cookie stickiness is not rendered for HAProxy yet",
-    "gzip": "compression is not rendered for HAProxy yet",
-    "redirect_to_port": "HTTP to HTTPS redirects are not rendered for HAProxy yet",
-    "rules": "forwarding rules are not rendered for HAProxy yet",
-    "certificate": "HTTPS listeners are not rendered for HAProxy yet",
-    "ca_certificate": "HTTPS listeners are not rendered for HAProxy yet",
-    "http2": "HTTPS listeners are not rendered for HAProxy yet",
-    "tls_cipher_policy": "HTTPS listeners are not rendered for HAProxy yet",
+    "tls_cipher_policy": "SLB's TLS policies name cipher lists HAProxy has no "
+    "match for, so slbsync does not guess one; remove tls_cipher_policy and set "
+    "ssl-default-bind-ciphers in your own global section",
     "bandwidth": "HAProxy has no per-listener bandwidth cap; remove bandwidth",
 }
+URL_PREFIX = re.compile(r"^/[^\s#]*$")
+DOMAIN = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _DEFAULT_LISTENER = Listener(protocol=Protocol.TCP, port=1)
-_RENDERED = (Protocol.TCP, Protocol.HTTP)
+_RENDERED = (Protocol.TCP, Protocol.HTTP, Protocol.HTTPS)
 
 
 def validate_spec(
@@ -56,9 +54,64 @@ def validate_spec(
     problems: list[str] = []
     for lb in spec.load_balancers_on(target):
         problems += list(_load_balancer(lb))
+        problems += list(_tls_files(spec, lb))
         if hard_stop_after is not None:
             problems += list(_drain_within_cap(lb, hard_stop_after))
+    problems += list(_regional_names(spec, target))
     return problems
+
+
+def _regional_names(spec: Spec, target: str) -> Iterator[str]:
+    """Certificate and ACL names become file and ACL names in HAProxy."""
+    for kind, items in (
+        ("certificates", spec.certificates_on(target)),
+        ("acls", spec.acls_on(target)),
+    ):
+        for item in items:
+            if not NAME_PATTERN.match(item.name):
+                yield _at(item.location, f"{kind}.{item.name}", _bad_name(item.name))
+    for acl in spec.acls_on(target):
+        for index, entry in enumerate(acl.entries):
+            try:
+                ipaddress.ip_network(entry.cidr, strict=False)
+            except ValueError:
+                yield _at(
+                    acl.location,
+                    f"acls.{acl.name}.entries[{index}]",
+                    f'"{entry.cidr}" is not an address or CIDR block',
+                )
+
+
+def _tls_files(spec: Spec, lb: LoadBalancer) -> Iterator[str]:
+    """HAProxy loads certificates from files: the spec must name them."""
+    certificates = {item.name: item for item in spec.certificates}
+    for index, listener in enumerate(lb.listeners):
+        if listener.protocol != Protocol.HTTPS:
+            continue
+        path = f"load_balancers.{lb.name}.listeners[{index}]"
+        where = listener.location
+        server = certificates.get(listener.certificate or "")
+        if server is None:
+            yield _at(
+                where,
+                f"{path}.certificate",
+                "an HTTPS listener needs a certificate of the spec",
+            )
+        elif not (server.certificate_file and server.private_key_file):
+            yield _at(
+                where,
+                f"{path}.certificate",
+                f"HAProxy loads {server.name} from files; give it both "
+                "certificate_file and private_key_file",
+            )
+        ca = certificates.get(listener.ca_certificate or "")
+        if listener.ca_certificate and (ca is None or not ca.certificate_file):
+            yield _at(
+                where,
+                f"{path}.ca_certificate",
+                f"HAProxy verifies clients against {listener.ca_certificate}'s "
+                "file; give it kind: ca and certificate_file",
+            )
 
 
 def _drain_within_cap(lb: LoadBalancer, cap: int) -> Iterator[str]:
@@ -142,13 +195,9 @@ def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
             "HAProxy 2.6 cannot balance UDP; serve this listener with an nginx "
             "(stream) or alibaba-slb target",
         )
-    if listener.protocol == Protocol.HTTPS:
-        yield _at(
-            where,
-            f"{path}.protocol",
-            "HTTPS listeners are not rendered for HAProxy yet; terminate TLS in "
-            "your own frontend or use a tcp listener",
-        )
+    if listener.redirect_to_port is not None:
+        yield from _unsupported(listener, path)
+        return  # answered by HAProxy itself: no group, scheduler or check
     if not listener.server_group:
         yield _at(where, path, "a haproxy listener needs a server_group to send to")
     elif lb.server_group(listener.server_group) is None:
@@ -181,7 +230,41 @@ def _listener(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
             f"{path}.health_check.type",
             f'HAProxy checks servers over tcp or http, not "{check.type}"',
         )
+    yield from _rules(lb, listener, path)
     yield from _unsupported(listener, path)
+
+
+def _rules(lb: LoadBalancer, listener: Listener, path: str) -> Iterator[str]:
+    if listener.rules and listener.protocol not in HTTP_PROTOCOLS:
+        yield _at(
+            listener.location,
+            f"{path}.rules",
+            "forwarding rules match a host and path: only HTTP and HTTPS "
+            "listeners take them",
+        )
+    for index, rule in enumerate(listener.rules):
+        where, rule_path = rule.location or listener.location, f"{path}.rules[{index}]"
+        if not NAME_PATTERN.match(rule.name):
+            yield _at(where, f"{rule_path}.name", _bad_name(rule.name))
+        if lb.server_group(rule.server_group) is None:
+            yield _at(
+                where,
+                f"{rule_path}.server_group",
+                f'"{rule.server_group}" is not a server group of {lb.name}',
+            )
+        if rule.url is not None and not URL_PREFIX.match(rule.url):
+            yield _at(
+                where,
+                f"{rule_path}.url",
+                f'"{rule.url}" is not a path prefix HAProxy can match; start it '
+                "with / and leave out spaces and #",
+            )
+        if rule.domain is not None and not DOMAIN.match(rule.domain):
+            yield _at(
+                where,
+                f"{rule_path}.domain",
+                f'"{rule.domain}" is not a host name (a leading "*." is allowed)',
+            )
 
 
 def _unsupported(listener: Listener, path: str) -> Iterator[str]:
@@ -206,26 +289,37 @@ def _shared_groups(lb: LoadBalancer, path: str) -> Iterator[str]:
     """Listeners sharing a group must agree: HAProxy sets these per backend."""
     seen: dict[str, Listener] = {}
     for index, listener in enumerate(lb.listeners):
-        if not listener.server_group or listener.protocol not in _RENDERED:
-            continue  # a listener HAProxy cannot serve is reported already
-        first = seen.setdefault(listener.server_group, listener)
-        if first is listener:
-            continue
-        a, b = normalise_listener(first), normalise_listener(listener)
-        differs = [
-            what
-            for what, differ in (
-                ("mode (tcp or http)", a.protocol != b.protocol),
-                ("scheduler", a.scheduler != b.scheduler),
-                ("health_check", a.health_check != b.health_check),
-            )
-            if differ
-        ]
-        if differs:
-            yield _at(
-                listener.location,
-                f"{path}.listeners[{index}]",
-                f"{first.label} and {listener.label} share server group "
-                f"{listener.server_group} but not its {' or '.join(differs)}; "
-                "HAProxy sets these per backend: make them agree or use two groups",
-            )
+        if listener.protocol not in _RENDERED:
+            continue  # reported already
+        for group in groups_of(listener):
+            first = seen.setdefault(group, listener)
+            if first is not listener:
+                yield from _disagreement(
+                    first, listener, group, f"{path}.listeners[{index}]"
+                )
+
+
+def _disagreement(
+    first: Listener, listener: Listener, group: str, path: str
+) -> Iterator[str]:
+    a, b = normalise_listener(first), normalise_listener(listener)
+    differs = [
+        what
+        for what, differ in (
+            ("mode (tcp or http)", mode_of(a.protocol) != mode_of(b.protocol)),
+            ("scheduler", a.scheduler != b.scheduler),
+            ("health_check", a.health_check != b.health_check),
+            ("sticky_session", a.sticky_session != b.sticky_session),
+            ("persistence_timeout", a.persistence_timeout != b.persistence_timeout),
+            ("proxy_protocol", a.proxy_protocol != b.proxy_protocol),
+        )
+        if differ
+    ]
+    if differs:
+        yield _at(
+            listener.location,
+            path,
+            f"{first.label} and {listener.label} share server group "
+            f"{group} but not its {' or '.join(differs)}; "
+            "HAProxy sets these per backend: make them agree or use two groups",
+        )

@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from slbsync.cli.app import app
 from tests.backends import Backend, free_port, http_get
 from tests.targets.haproxy.conftest import RunningHaproxy
+from tests.targets.haproxy.test_https import _get
+from tests.targets.nginx.test_https import self_signed
 
 runner = CliRunner()
 
@@ -102,3 +104,69 @@ def test_plan_apply_and_plan_again_through_the_cli(
     assert haproxy.worker_pids() == workers
     weights = {s.port: s.weight for s in haproxy.admin.servers_state("chat-edge:web")}
     assert weights == {b1.port: 50, b2.port: 100}
+
+
+HTTPS_SPEC = """\
+targets:
+  edge:
+    type: haproxy
+    config_path: {dir}/slbsync.cfg
+    main_config: [{dir}/haproxy.cfg]
+    runtime_socket: {dir}/admin.sock
+    master_socket: {dir}/master.sock
+    state_file: {dir}/server-state
+    hard_stop_after: 5s
+    bind_address: 127.0.0.1
+certificates:
+  edge-cert:
+    target: edge
+    certificate: {cert}
+    private_key: {key}
+acls:
+  loopback:
+    target: edge
+    entries: [{{cidr: 127.0.0.0/8, comment: this machine}}]
+load_balancers:
+  chat-edge:
+    target: edge
+    server_groups:
+      web:
+        servers:
+          - {{address: 127.0.0.1, port: {backend}}}
+    listeners:
+      - {{protocol: https, port: {port}, server_group: web, certificate: edge-cert,
+         http2: true, acl: {{name: loopback, type: white}}, health_check: false}}
+      - {{protocol: http, port: {plain}, redirect_to_port: {port}}}
+"""
+
+
+def test_https_spec_from_yaml_applies_from_a_saved_plan(
+    haproxy: RunningHaproxy, http_backends: list[Backend], tmp_path: Path
+) -> None:
+    cert, key = self_signed(tmp_path)
+    port, plain = free_port(), free_port()
+    spec = tmp_path / "edge.yaml"
+    spec.write_text(
+        HTTPS_SPEC.format(
+            dir=haproxy.root,
+            cert=cert,
+            key=key,
+            backend=http_backends[0].port,
+            port=port,
+            plain=plain,
+        )
+    )
+    saved = tmp_path / "plan.json"
+
+    validated = runner.invoke(app, ["validate", str(spec)])
+    assert validated.exit_code == 0, validated.output
+    made = runner.invoke(app, ["plan", str(spec), "--out", str(saved)])
+    assert made.exit_code == 0, made.output
+    applied = runner.invoke(app, ["apply", "--plan", str(saved), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+
+    assert _get(port, ca=cert)[:2] == (200, b"b1")
+    again = runner.invoke(app, ["plan", str(spec), "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
+    for text in (made.output, applied.output, saved.read_text()):
+        assert "PRIVATE KEY" not in text

@@ -7,18 +7,24 @@ from pathlib import Path
 import pytest
 
 from slbsync.spec.model import (
+    Acl,
+    AclBinding,
+    AclEntry,
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
     Protocol,
     Server,
     ServerGroup,
+    StickySession,
     XForwardedFor,
 )
 from slbsync.targets.haproxy.normalise import normalise_load_balancer
 from slbsync.targets.haproxy.options import HaproxyOptions
 from slbsync.targets.haproxy.parse import OwnedFileError, parse_owned
-from slbsync.targets.haproxy.render import render
+from slbsync.targets.haproxy.render import Regional, render
+from slbsync.targets.haproxy.tls import OwnedCertificate
 
 OPTIONS = HaproxyOptions(
     config_path=Path("/tmp/x/slbsync.cfg"), state_file=Path("/tmp/x/state")
@@ -176,3 +182,59 @@ def test_unreadable_owned_file_names_its_line_and_the_way_out() -> None:
     assert str(caught.value).endswith(
         "put back /etc/haproxy/slbsync.cfg.previous, or delete the file and apply again"
     )
+
+
+def test_https_redirect_sticky_acl_rules_and_gzip_read_back() -> None:
+    web = ServerGroup(name="web", servers=(Server(port=80, address="10.0.0.21"),))
+    api = ServerGroup(name="api", servers=(Server(port=81, address="10.0.0.22"),))
+    https = Listener(
+        protocol=Protocol.HTTPS,
+        port=443,
+        server_group="web",
+        certificate="edge",
+        ca_certificate="clients",
+        http2=True,
+        gzip=True,
+        acl=AclBinding("office"),
+        sticky_session=StickySession(type="server", cookie="sid"),
+        rules=(
+            ForwardingRule("wild", "api", domain="*.chat.example", url="/v2"),
+            ForwardingRule("api", "api", url="/api"),
+        ),
+    )
+    redirect = Listener(
+        protocol=Protocol.HTTP,
+        port=80,
+        redirect_to_port=443,
+        acl=AclBinding("blocked", "black"),
+    )
+    lb = LoadBalancer(
+        name="chat-edge",
+        target="edge",
+        server_groups=(web, api),
+        listeners=(https, redirect),
+    )
+    regional = Regional(
+        certificates={
+            "edge": OwnedCertificate("edge", "server", "ab:" * 19 + "ab"),
+            "clients": OwnedCertificate("clients", "ca", "cd:" * 19 + "cd"),
+        },
+        acls={
+            "office": Acl("office", "edge", (AclEntry("10.1.0.0/16", "hq"),)),
+            "blocked": Acl("blocked", "edge"),
+        },
+        cookie_key="k1",
+    )
+    expected = normalise_load_balancer(lb)
+
+    text = render("edge", [expected], OPTIONS, 300, regional)
+    owned = parse_owned(text, "edge")
+
+    assert owned.unknown == ()
+    assert _by_key(owned.load_balancers[0]) == _by_key(expected)
+    assert set(owned.acls) == set(regional.acls.values())
+    assert set(owned.certificates) == set(regional.certificates.values())
+    assert owned.cookie_key == "k1"
+    assert "    cookie sid prefix dynamic\n" in text
+    assert "    tcp-request connection reject unless slbsync.acl.office\n" in text
+    assert "    acl slbsync.acl.blocked src --\n" in text, "empty, without a warning"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from slbsync.spec.model import (
+    Acl,
+    AclEntry,
+    Certificate,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -77,13 +80,11 @@ def test_host_name_and_weight_out_of_range_are_refused() -> None:
 
 
 def test_knobs_not_rendered_are_refused_not_dropped() -> None:
-    sticky = _listener(
-        protocol=Protocol.HTTP, port=80, sticky_session=StickySession(cookie_timeout=60)
-    )
-    problems = _problems(_lb(sticky))
+    capped = _listener(bandwidth=10)
+    problems = _problems(_lb(capped))
     assert problems == [
-        "edge.yaml:7:9 load_balancers.chat.listeners[0].sticky_session: cookie "
-        "stickiness is not rendered for HAProxy yet"
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].bandwidth: HAProxy has no "
+        "per-listener bandwidth cap; remove bandwidth"
     ]
 
 
@@ -143,3 +144,52 @@ def test_connection_drain_longer_than_the_reload_cap_is_refused() -> None:
         "longer than the target's hard_stop_after (60s), which cuts connections "
         "on a reload; raise hard_stop_after or shorten the drain"
     )
+
+
+def _https_spec(**listener: object) -> Spec:
+    https = _listener(protocol=Protocol.HTTPS, certificate="edge-cert", **listener)
+    certificate = Certificate(
+        name="edge-cert", target="edge", certificate_file="/etc/ssl/edge.pem"
+    )
+    return Spec(
+        targets=(TARGET,), load_balancers=(_lb(https),), certificates=(certificate,)
+    )
+
+
+def test_https_certificate_without_key_file_is_refused() -> None:
+    (problem,) = HaproxyTarget(TARGET).validate(_https_spec())
+    assert problem == (
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].certificate: HAProxy loads "
+        "edge-cert from files; give it both certificate_file and private_key_file"
+    )
+
+
+def test_tls_cipher_policy_is_refused_with_the_way_out() -> None:
+    spec = _https_spec(tls_cipher_policy="tls_cipher_policy_1_2")
+    problems = HaproxyTarget(TARGET).validate(spec)
+    assert problems[0] == (
+        "edge.yaml:7:9 load_balancers.chat.listeners[0].tls_cipher_policy: SLB's "
+        "TLS policies name cipher lists HAProxy has no match for, so slbsync does "
+        "not guess one; remove tls_cipher_policy and set ssl-default-bind-ciphers "
+        "in your own global section"
+    )
+
+
+def test_listeners_sharing_a_group_must_agree_on_stickiness() -> None:
+    http = _listener(protocol=Protocol.HTTP, port=80)
+    sticky = replace(
+        http, port=81, sticky_session=StickySession(type="server", cookie="sid")
+    )
+    (problem,) = _problems(_lb(http, sticky))
+    assert problem.endswith(
+        "http/80 and http/81 share server group web but not its sticky_session; "
+        "HAProxy sets these per backend: make them agree or use two groups"
+    )
+
+
+def test_acl_entry_that_is_not_a_cidr_is_refused() -> None:
+    acl = Acl(name="office", target="edge", entries=(AclEntry("10.0.0.0/33"),))
+    spec = Spec(targets=(TARGET,), load_balancers=(_lb(_listener()),), acls=(acl,))
+    assert HaproxyTarget(TARGET).validate(spec) == [
+        'acls.office.entries[0]: "10.0.0.0/33" is not an address or CIDR block'
+    ]
