@@ -35,7 +35,8 @@ LockDirOption = Annotated[
     typer.Option(
         "--lock-dir",
         help="Where file locks are kept, for every target; default the target's "
-        "lock: file:///dir, else /var/lib/slbsync/locks (env SLBSYNC_LOCK_DIR).",
+        "lock: file:///dir, else its own default (endpoint: local: beside the "
+        "emulator's state), else /var/lib/slbsync/locks (env SLBSYNC_LOCK_DIR).",
         show_default=False,
     ),
 ]
