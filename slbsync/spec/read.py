@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ class Context:
     index: LocationIndex
     base_dir: str = "."
     paths: dict[int, Path] = field(default_factory=dict)
+    target_types: dict[str, str] = field(default_factory=dict)  # name -> type
 
     def report(self, location: Location, path: Path, message: str) -> None:
         self.problems.append(SpecProblem(location, format_path(path), message))
@@ -76,9 +77,14 @@ def read_fields(
     ctx: Context,
     *,
     protocol: str | None = None,
+    extra_protocols: Mapping[str, tuple[str, ...]] | None = None,
     nested: Callable[[Field, Any, Path], Any] | None = None,
 ) -> Read | None:
-    """Read ``raw`` as a ``shape``; None when it is not a mapping at all."""
+    """Read ``raw`` as a ``shape``; None when it is not a mapping at all.
+
+    ``extra_protocols`` names, per key, the protocols a listener's target
+    takes that key on beyond the table's own (``Target.extra_field_protocols``).
+    """
     if shape.shorthand is not None and _is_kind(shape.shorthand, raw):
         raw = {shape.shorthand_key: raw}
     if raw is None:
@@ -99,7 +105,7 @@ def read_fields(
         if value is None:
             continue  # an empty value is the same as leaving the field out
         read.given.add(key)
-        if rule.protocols and protocol is not None and protocol not in rule.protocols:
+        if protocol is not None and not _takes(rule, protocol, extra_protocols):
             ctx.at_key(spot, _knob_message(rule, protocol))
             continue
         if rule.kind in (Kind.OBJECT, Kind.LIST, Kind.MAP) and nested is not None:
@@ -159,6 +165,14 @@ def _option_value(value: Any, path: Path, ctx: Context) -> Any:
             _option_value(item, (*path, i), ctx) for i, item in enumerate(value)
         )
     return value
+
+
+def _takes(
+    rule: Field, protocol: str, extra: Mapping[str, tuple[str, ...]] | None
+) -> bool:
+    if not rule.protocols or protocol in rule.protocols:
+        return True
+    return protocol in (extra or {}).get(rule.key, ())
 
 
 def _knob_message(rule: Field, protocol: str) -> str:

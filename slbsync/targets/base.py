@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -144,6 +144,20 @@ class Target(ABC):
 
     max_servers_per_call: ClassVar[int | None] = None
     """How many servers one membership change may carry; None for no limit."""
+
+    # What the spec checks ask of a target type before any target is built:
+    # the field tables hold what every target takes, a target class the rest.
+
+    extra_protocols: ClassVar[tuple[str, ...]] = ()
+    """Listener protocols past tcp, udp, http and https this target takes."""
+
+    extra_field_protocols: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Listener fields this target takes on more protocols than the field
+    table allows them: field key -> the further protocols."""
+
+    native_certificate_prefix: ClassVar[str | None] = None
+    """How a listener's certificate starts when it is the cloud's own
+    reference, not the name of a certificate under certificates."""
 
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec

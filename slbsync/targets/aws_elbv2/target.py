@@ -10,18 +10,21 @@ in seconds. docs/targets/aws-elbv2.md maps the spec to AWS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.differences import Difference
-from slbsync.spec.model import LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import LoadBalancer, Protocol, Spec, TargetSpec
 from slbsync.targets.aws_elbv2.apply import Applier
 from slbsync.targets.aws_elbv2.changes import TARGETS_PER_CALL, Planner
 from slbsync.targets.aws_elbv2.client import ClientFactory, ElbClient, boto3_client
 from slbsync.targets.aws_elbv2.errors import ElbApiError
-from slbsync.targets.aws_elbv2.mapping import normalise_load_balancer
+from slbsync.targets.aws_elbv2.mapping import (
+    DRAIN_BEYOND_TABLE,
+    normalise_load_balancer,
+)
 from slbsync.targets.aws_elbv2.read import Catalogue, LiveReader
 from slbsync.targets.aws_elbv2.validate import FOREIGN_LB_FIELDS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
@@ -34,6 +37,12 @@ class AwsElbv2Target(Target):
 
     type_name: ClassVar[str] = "aws-elbv2"
     max_servers_per_call: ClassVar[int | None] = TARGETS_PER_CALL
+    extra_protocols: ClassVar[tuple[str, ...]] = (Protocol.TLS.value,)
+    # Every target group has a deregistration delay, whatever the protocol.
+    extra_field_protocols: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "connection_drain": DRAIN_BEYOND_TABLE
+    }
+    native_certificate_prefix: ClassVar[str | None] = "arn:"
 
     def __init__(
         self,
