@@ -99,15 +99,11 @@ NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "tch": ("tcp", "udp"),
     "qch": ("udp",),
 }
-# Target types that take a certificate by its cloud reference (an ARN; on SLB
-# ``id:`` and the id of an uploaded certificate, as import writes it) instead
-# of the name of a certificate under certificates.
-NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {
-    "aws-elbv2": "arn:",
-    "alibaba-slb": "id:",
-}
-# Protocols only some target types take; the others take tcp, udp, http, https.
-PROTOCOL_TARGETS: dict[str, tuple[str, ...]] = {"tls": ("aws-elbv2",)}
+# Every target takes these; another protocol only a target that declares it
+# (``Target.extra_protocols``, asked through ``target_terms``).
+PORTABLE_PROTOCOLS = tuple(
+    p.value for p in model.Protocol if p is not model.Protocol.TLS
+)
 ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
     sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )

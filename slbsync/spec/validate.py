@@ -17,6 +17,7 @@ from slbsync.spec import fields as f
 from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Spec
 from slbsync.spec.problems import SpecProblem, parse_target_problem
 from slbsync.spec.read import Context, listing
+from slbsync.spec.target_terms import declared_by, types_taking_protocol
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def _check_listener(
         elif acl.target != lb.target:
             ctx.at_value(spot, _elsewhere("acl", acl.name, acl.target, lb.target))
     certificates = {c.name: c for c in spec.certificates}
-    native = f.NATIVE_CERTIFICATE_PREFIXES.get(kind or "")
+    native = declared_by(kind).native_certificate_prefix
     for key, wanted in (("certificate", "server"), ("ca_certificate", "ca")):
         name = getattr(listener, key)
         if native and name is not None and name.startswith(native):
@@ -64,15 +65,24 @@ def _check_listener(
         if name is not None:
             _check_certificate(certificates, name, wanted, lb, (*path, key), ctx)
     _check_rules(listener, groups, path, ctx)
-    only_on = f.PROTOCOL_TARGETS.get(str(listener.protocol))
-    if kind is not None and only_on and kind not in only_on:
-        ctx.at_value(
-            (*path, "protocol"),
-            f'"{listener.protocol}" listeners are for {listing(only_on)} targets; '
-            f"on {kind} use tcp, udp, http or https",
-        )
     if kind is not None:
+        _check_protocol(listener, kind, (*path, "protocol"), ctx)
         _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
+
+
+def _check_protocol(
+    listener: Listener, kind: str, path: tuple[Any, ...], ctx: Context
+) -> None:
+    protocol = str(listener.protocol)
+    if protocol in f.PORTABLE_PROTOCOLS:
+        return
+    if protocol not in declared_by(kind).extra_protocols:
+        only_on = types_taking_protocol(protocol)
+        ctx.at_value(
+            path,
+            f'"{protocol}" listeners are for {listing(only_on)} targets; '
+            f"on {kind} use {listing(f.PORTABLE_PROTOCOLS)}",
+        )
 
 
 def _check_certificate(

@@ -22,6 +22,7 @@ from slbsync.targets.alibaba_slb.changes_children import SERVERS_PER_CALL
 from slbsync.targets.alibaba_slb.client import SlbClient
 from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
+from slbsync.targets.alibaba_slb.names import CERTIFICATE_ID_PREFIX
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
@@ -38,6 +39,9 @@ class AlibabaSlbTarget(Target):
 
     type_name: ClassVar[str] = "alibaba-slb"
     max_servers_per_call: ClassVar[int | None] = SERVERS_PER_CALL
+    # id:<certificate id> names a certificate uploaded by other means, as
+    # import writes it.
+    native_certificate_prefix: ClassVar[str | None] = CERTIFICATE_ID_PREFIX
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)

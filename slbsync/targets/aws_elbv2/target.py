@@ -25,6 +25,7 @@ from slbsync.targets.aws_elbv2.mapping import (
     DRAIN_BEYOND_TABLE,
     normalise_load_balancer,
 )
+from slbsync.targets.aws_elbv2.names import ARN_PREFIX
 from slbsync.targets.aws_elbv2.read import Catalogue, LiveReader
 from slbsync.targets.aws_elbv2.validate import FOREIGN_LB_FIELDS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
@@ -42,7 +43,7 @@ class AwsElbv2Target(Target):
     extra_field_protocols: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "connection_drain": DRAIN_BEYOND_TABLE
     }
-    native_certificate_prefix: ClassVar[str | None] = "arn:"
+    native_certificate_prefix: ClassVar[str | None] = ARN_PREFIX
 
     def __init__(
         self,
