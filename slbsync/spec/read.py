@@ -324,8 +324,11 @@ def _tag_problem(key: str, value: str) -> str:
 
 def _text_list(rule: Field, value: Any) -> Any:
     items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        return _Problem(f"must be a list of {_listing(rule.enum)}, not {_what(value)}")
+    kinds = _listing(rule.enum) if rule.enum else "text"
+    if items == []:
+        return _Problem(f"must list at least one item; leave {rule.key} out for none")
+    if not isinstance(items, list):
+        return _Problem(f"must be a list of {kinds}, not {_what(value)}")
     result = []
     for item in items:
         item = item.strip() if isinstance(item, str) else item
