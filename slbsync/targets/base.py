@@ -226,6 +226,22 @@ class Target(ABC):
         """
         return None
 
+    def importer(self) -> Any | None:
+        """The module ``slbsync import`` lists and reads with, or None when
+        this target cannot import.
+
+        It offers ``find_load_balancers``, ``read_for_import`` and
+        ``check_importable`` (``importer/run.py`` calls them). Import it
+        here, on use, so a run that does not import loads no more of the SDK.
+        """
+        return None
+
+    def membership_probe(self, lb: str, group: str) -> Any | None:
+        """What register and deregister ask about one group's servers: a
+        ``membership.probes.Probe`` (health, open sessions, how long a drain
+        waits), or None for the default that reports neither."""
+        return None
+
     def is_transient(self, error: BaseException) -> bool:
         """True when ``error`` is documented as safe to retry."""
         return False

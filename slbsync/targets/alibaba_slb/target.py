@@ -131,6 +131,18 @@ class AlibabaSlbTarget(Target):
         """Every call so far by (action, result), result ``ok`` or an error code."""
         return self.client.result_counts()
 
+    def importer(self) -> Any | None:
+        """What ``slbsync import`` uses to list and read (``importer.py``)."""
+        from slbsync.targets.alibaba_slb import importer
+
+        return importer
+
+    def membership_probe(self, lb: str, group: str) -> Any | None:
+        """Health and drain wait for register and deregister (``probe.py``)."""
+        from slbsync.targets.alibaba_slb.probe import SlbProbe
+
+        return SlbProbe(self, lb, group)
+
     def describe(self) -> dict[str, Any]:
         return {
             "target": self.name,

@@ -133,13 +133,13 @@ class AwsElbv2Target(Target):
             for item in response.get("TargetHealthDescriptions", [])
         }
 
-    def importer(self) -> Any:
+    def importer(self) -> Any | None:
         """What ``slbsync import`` uses to list and read (``importer.py``)."""
         from slbsync.targets.aws_elbv2 import importer
 
         return importer
 
-    def membership_probe(self, lb: str, group: str) -> Any:
+    def membership_probe(self, lb: str, group: str) -> Any | None:
         """Health and drain state for register and deregister (``probe.py``)."""
         from slbsync.targets.aws_elbv2.probe import ElbProbe
 
