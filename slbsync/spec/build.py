@@ -48,8 +48,13 @@ def build_target(name: str, raw: Any, path: Path, ctx: Context) -> Any:
     target = model.TargetSpec(
         name=name, options=options, location=ctx.index.value(path), **read.values
     )
-    if target.type == "alibaba-slb" and target.region is None:
-        ctx.at_value(path, "an alibaba-slb target needs a region, e.g. cn-hangzhou")
+    example = declared_by(target.type).region_needed
+    if example is not None and target.region is None:
+        ctx.at_value(
+            path,
+            f"{_article(target.type)} {target.type} target needs a region, "
+            f"e.g. {example}",
+        )
     return ctx.remember(target, path)
 
 

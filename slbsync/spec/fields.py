@@ -89,6 +89,12 @@ class Shape:
 
 PROTOCOLS = tuple(p.value for p in model.Protocol)
 PORTABLE_SCHEDULERS = tuple(s.value for s in model.Scheduler)
+# TODO(spec): native schedulers are the one target rule left in this table;
+# the scheduler field's enum (and the schema) is their union, known without
+# importing every target package. To move them into the target classes like
+# extra_protocols, the enum check has to wait for the load balancer's
+# target type, as extra_field_protocols does. Until then a new target's own
+# schedulers are added here (#7).
 NATIVE_SCHEDULERS: dict[str, tuple[str, ...]] = {
     # Which target types take which native values, passed through unchanged.
     "alibaba-slb": ("rr", "wrr", "wlc", "sch", "tch", "qch"),

@@ -155,6 +155,10 @@ class Target(ABC):
     """Listener fields this target takes on more protocols than the field
     table allows them: field key -> the further protocols."""
 
+    region_needed: ClassVar[str | None] = None
+    """An example region id when a spec must give this target a region (the
+    message shows it); None when the target finds one itself or has none."""
+
     native_certificate_prefix: ClassVar[str | None] = None
     """How a listener's certificate starts when it is the cloud's own
     reference, not the name of a certificate under certificates."""

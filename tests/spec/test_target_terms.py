@@ -106,3 +106,20 @@ def test_only_declaring_targets_add_to_the_tables():
 def test_an_unknown_type_declares_nothing():
     assert declared_by("f5-bigip") is Target
     assert declared_by(None).native_certificate_prefix is None
+
+
+def test_only_a_target_that_needs_a_region_asks_for_one(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "targets:\n"
+        "  cloud: {type: alibaba-slb}\n"
+        "  aws: {type: aws-elbv2}\n"
+        "  edge: {type: nginx, config_path: nginx.conf}\n"
+    )
+
+    with pytest.raises(SpecValidationError) as caught:
+        load_spec([path], environ={})
+
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "targets.cloud: an alibaba-slb target needs a region, e.g. cn-hangzhou"
+    ]

@@ -42,6 +42,7 @@ class AlibabaSlbTarget(Target):
     # id:<certificate id> names a certificate uploaded by other means, as
     # import writes it.
     native_certificate_prefix: ClassVar[str | None] = CERTIFICATE_ID_PREFIX
+    region_needed: ClassVar[str | None] = DEFAULT_REGION
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
