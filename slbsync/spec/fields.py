@@ -54,6 +54,9 @@ class Field:
     shape: Shape | None = None
     coerce: type | None = None  # the model's enum type for ENUM values
     enum_hint: str = ""  # how messages list the allowed values, when not plain
+    # ENUM: a target may add values of its own (Target.native_schedulers);
+    # validate.py checks them against the load balancer's target.
+    target_values: bool = False
 
     @property
     def target_attr(self) -> str:
@@ -89,29 +92,10 @@ class Shape:
 
 PROTOCOLS = tuple(p.value for p in model.Protocol)
 PORTABLE_SCHEDULERS = tuple(s.value for s in model.Scheduler)
-# TODO(spec): native schedulers are the one target rule left in this table;
-# the scheduler field's enum (and the schema) is their union, known without
-# importing every target package. To move them into the target classes like
-# extra_protocols, the enum check has to wait for the load balancer's
-# target type, as extra_field_protocols does. Until then a new target's own
-# schedulers are added here (#7).
-NATIVE_SCHEDULERS: dict[str, tuple[str, ...]] = {
-    # Which target types take which native values, passed through unchanged.
-    "alibaba-slb": ("rr", "wrr", "wlc", "sch", "tch", "qch"),
-}
-# SLB's consistent-hash schedulers exist on layer-4 listeners only.
-NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
-    "sch": ("tcp", "udp"),
-    "tch": ("tcp", "udp"),
-    "qch": ("udp",),
-}
 # Every target takes these; another protocol only a target that declares it
 # (``Target.extra_protocols``, asked through ``target_terms``).
 PORTABLE_PROTOCOLS = tuple(
     p.value for p in model.Protocol if p is not model.Protocol.TLS
-)
-ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
-    sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
 )
 MEMBERSHIPS = tuple(m.value for m in model.Membership)
 SERVER_TYPES = tuple(t.value for t in model.ServerType)
@@ -474,11 +458,9 @@ LISTENER = Shape(
             "scheduler",
             Kind.ENUM,
             "How servers are picked: round_robin, weighted_round_robin, "
-            "least_connections, source_hash; on alibaba-slb targets also the "
-            "native rr, wrr, wlc, sch, tch (tcp, udp) and qch (udp).",
-            enum=ALL_SCHEDULERS,
-            enum_hint="round_robin, weighted_round_robin, least_connections or "
-            "source_hash (on alibaba-slb targets also rr, wrr, wlc, sch, tch or qch)",
+            "least_connections or source_hash.",
+            enum=PORTABLE_SCHEDULERS,
+            target_values=True,
         ),
         Field(
             "bandwidth",

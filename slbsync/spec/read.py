@@ -22,6 +22,7 @@ from slbsync.spec.fields import Field, Kind, Shape
 from slbsync.spec.model import Location, Scheduler
 from slbsync.spec.problems import Path, SpecProblem, format_path
 from slbsync.spec.source import LocationIndex
+from slbsync.spec.target_terms import choices_of
 from slbsync.targets.base import OWNER_TAG
 
 MAX_TAGS = 20
@@ -277,7 +278,6 @@ def _enum(rule: Field, value: Any) -> Any:
         return value
     noun = rule.key.replace("_", " ")
     article = "an" if noun[0] in "aeiou" else "a"
-    allowed = rule.enum_hint or _listing(rule.enum)
     if isinstance(value, str):
         folded = {choice.lower(): choice for choice in rule.enum}
         if value.lower() in folded:
@@ -285,6 +285,10 @@ def _enum(rule: Field, value: Any) -> Any:
                 f'"{value}" is not {article} {noun}; did you mean '
                 f'"{folded[value.lower()]}"?'
             )
+        if rule.target_values:
+            return value  # perhaps a target's own: validate.py asks the target
+    allowed = rule.enum_hint or choices_of(rule)
+    if isinstance(value, str):
         return _Problem(f'"{_short(value)}" is not {article} {noun}; use {allowed}')
     return _Problem(f"{_what(value)} is not {article} {noun}; use {allowed}")
 

@@ -17,7 +17,11 @@ from typing import Any
 
 from slbsync.spec import fields as f
 from slbsync.spec.durations import DURATION_PATTERN
-from slbsync.spec.target_terms import field_protocols_by_type
+from slbsync.spec.target_terms import (
+    description_of,
+    field_protocols_by_type,
+    values_of,
+)
 
 SCHEMA_PATH = "specs/schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -122,7 +126,7 @@ def _and(items: tuple[str, ...]) -> str:
 
 def _property(shape: f.Shape, rule: f.Field, definitions: dict[str, Any]) -> Any:
     schema = _value_schema(rule, definitions)
-    description = rule.description
+    description = description_of(rule)
     if rule.protocols:
         extras = "".join(
             f"; on {kind} also {_and(protocols)}"
@@ -147,7 +151,7 @@ def _value_schema(rule: f.Field, definitions: dict[str, Any]) -> dict[str, Any]:
     if kind is f.Kind.BOOL:
         return {"type": "boolean"}
     if kind is f.Kind.ENUM:
-        return {"type": "string", "enum": list(rule.enum)}
+        return {"type": "string", "enum": list(values_of(rule))}
     if kind in (f.Kind.DURATION, f.Kind.DURATION_OR_OFF):
         return _duration(rule)
     if kind is f.Kind.TAGS:

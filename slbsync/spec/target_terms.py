@@ -2,16 +2,20 @@
 
 The tables in ``fields.py`` say what every target takes. A protocol only
 some targets have, a listener field a target takes on more protocols, and
-a certificate given by the cloud's own reference are declared by the
-target class (``Target.extra_protocols``, ``extra_field_protocols``,
-``native_certificate_prefix``), so the spec checks name no target.
+a certificate given by the cloud's own reference, a scheduler value of a
+target's own and whether a region is needed are declared by the target
+class (``Target.extra_protocols``, ``extra_field_protocols``,
+``native_certificate_prefix``, ``native_schedulers``, ``region_needed``),
+so the spec checks name no target.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 from slbsync.errors import SpecError
+from slbsync.spec.fields import Field
 from slbsync.targets.base import Target
 from slbsync.targets.registry import known_target_types, target_class
 
@@ -48,3 +52,44 @@ def field_protocols_by_type(key: str) -> dict[str, tuple[str, ...]]:
         for kind in known_target_types()
     }
     return {kind: protocols for kind, protocols in found.items() if protocols}
+
+
+def native_schedulers() -> dict[str, Mapping[str, tuple[str, ...]]]:
+    """Target type -> its own scheduler values and the protocols each works on."""
+    found = {kind: declared_by(kind).native_schedulers for kind in known_target_types()}
+    return {kind: values for kind, values in found.items() if values}
+
+
+def values_of(rule: Field) -> tuple[str, ...]:
+    """The values an ENUM field takes on some target: its own, then the targets'."""
+    if not rule.target_values:
+        return rule.enum
+    natives = {value for values in native_schedulers().values() for value in values}
+    return rule.enum + tuple(sorted(natives - set(rule.enum)))
+
+
+def choices_of(rule: Field) -> str:
+    """How messages list the values of ``rule``, each target's own in brackets."""
+    text = _either(rule.enum)
+    if rule.target_values:
+        for kind, values in native_schedulers().items():
+            text += f" (on {kind} targets also {_either(tuple(values))})"
+    return text
+
+
+def description_of(rule: Field) -> str:
+    """``rule``'s description, and the values targets add, for the references."""
+    text = rule.description
+    if rule.target_values:
+        for kind, values in native_schedulers().items():
+            named = [
+                f"{value} ({', '.join(protocols)})" if protocols else value
+                for value, protocols in values.items()
+            ]
+            last = named.pop()
+            text += f" On {kind} targets also the native {', '.join(named)} and {last}."
+    return text
+
+
+def _either(values: tuple[str, ...]) -> str:
+    return " or ".join(filter(None, (", ".join(values[:-1]), values[-1])))

@@ -17,7 +17,12 @@ from slbsync.spec import fields as f
 from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Spec
 from slbsync.spec.problems import SpecProblem, parse_target_problem
 from slbsync.spec.read import Context, listing
-from slbsync.spec.target_terms import declared_by, types_taking_protocol
+from slbsync.spec.target_terms import (
+    choices_of,
+    declared_by,
+    types_taking_protocol,
+    values_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,7 @@ def _check_listener(
     _check_rules(listener, groups, path, ctx)
     if kind is not None:
         _check_protocol(listener, kind, (*path, "protocol"), ctx)
-        _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
+    _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
 
 
 def _check_protocol(
@@ -132,26 +137,46 @@ def _check_rules(
 
 
 def _check_scheduler(
-    listener: Listener, kind: str, path: tuple[Any, ...], ctx: Context
+    listener: Listener, kind: str | None, path: tuple[Any, ...], ctx: Context
 ) -> None:
     scheduler = str(listener.scheduler)
     if scheduler in f.PORTABLE_SCHEDULERS:
         return
-    native = f.NATIVE_SCHEDULERS.get(kind, ())
-    if scheduler not in native:
-        ctx.at_value(
-            path,
-            f'"{scheduler}" is native to another target; on {kind} use '
-            f"{listing(f.PORTABLE_SCHEDULERS + native)}",
-        )
+    own = declared_by(kind).native_schedulers
+    if scheduler in own:
+        protocols = own[scheduler]
+        if protocols and str(listener.protocol) not in protocols:
+            ctx.at_value(
+                path,
+                f"{scheduler} works on {' and '.join(protocols)} listeners only; "
+                f"this listener is {listener.protocol}",
+            )
         return
-    protocols = f.NATIVE_SCHEDULER_PROTOCOLS.get(scheduler)
-    if protocols and str(listener.protocol) not in protocols:
-        ctx.at_value(
-            path,
-            f"{scheduler} works on {' and '.join(protocols)} listeners only; "
-            f"this listener is {listener.protocol}",
-        )
+    # Past here the value is wrong on this target: naming the right ones may
+    # ask every target package.
+    unknown = _not_a_scheduler(scheduler)
+    if unknown:
+        ctx.at_value(path, unknown)
+        return
+    if kind is None:
+        return  # the missing target is reported; its schedulers are unknown
+    ctx.at_value(
+        path,
+        f'"{scheduler}" is native to another target; on {kind} use '
+        f"{listing(f.PORTABLE_SCHEDULERS + tuple(own))}",
+    )
+
+
+def _not_a_scheduler(scheduler: str) -> str:
+    """Why ``scheduler`` is no target's scheduler; "" when one has it."""
+    rule = f.LISTENER.field("scheduler")
+    assert rule is not None
+    known = {value.lower(): value for value in values_of(rule)}
+    if scheduler in known.values():
+        return ""
+    close = known.get(scheduler.lower())
+    hint = f'did you mean "{close}"?' if close else f"use {choices_of(rule)}"
+    return f'"{scheduler}" is not a scheduler; {hint}'
 
 
 _LB = "this load balancer"

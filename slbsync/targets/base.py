@@ -155,6 +155,10 @@ class Target(ABC):
     """Listener fields this target takes on more protocols than the field
     table allows them: field key -> the further protocols."""
 
+    native_schedulers: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Scheduler values of this target's own, passed through unchanged:
+    value -> the protocols it works on (() for every protocol)."""
+
     region_needed: ClassVar[str | None] = None
     """An example region id when a spec must give this target a region (the
     message shows it); None when the target finds one itself or has none."""

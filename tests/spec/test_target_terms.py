@@ -123,3 +123,26 @@ def test_only_a_target_that_needs_a_region_asks_for_one(tmp_path):
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
         "targets.cloud: an alibaba-slb target needs a region, e.g. cn-hangzhou"
     ]
+
+
+def test_a_native_scheduler_is_asked_of_the_target(tmp_path):
+    spec = load(tmp_path, "alibaba-slb", "protocol: udp, scheduler: qch")
+    on_nginx = problems(tmp_path, "nginx", "protocol: tcp, scheduler: wlc")
+    mistyped = problems(tmp_path, "alibaba-slb", "protocol: tcp, scheduler: WLC")
+    not_text = problems(tmp_path, "alibaba-slb", "protocol: tcp, scheduler: 5")
+
+    assert spec.load_balancers[0].listeners[0].scheduler == "qch"
+    assert on_nginx == [
+        'load_balancers.chat.listeners[0].scheduler: "wlc" is native to another '
+        "target; on nginx use round_robin, weighted_round_robin, least_connections "
+        "or source_hash"
+    ]
+    assert mistyped == [
+        'load_balancers.chat.listeners[0].scheduler: "WLC" is not a scheduler; '
+        'did you mean "wlc"?'
+    ]
+    assert not_text == [
+        "load_balancers.chat.listeners[0].scheduler: 5 is not a scheduler; "
+        "use round_robin, weighted_round_robin, least_connections or source_hash "
+        "(on alibaba-slb targets also rr, wrr, wlc, sch, tch or qch)"
+    ]

@@ -10,7 +10,7 @@ to when throttled, default 0.5) for the client-side rate limit,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change
@@ -43,6 +43,15 @@ class AlibabaSlbTarget(Target):
     # import writes it.
     native_certificate_prefix: ClassVar[str | None] = CERTIFICATE_ID_PREFIX
     region_needed: ClassVar[str | None] = DEFAULT_REGION
+    # SLB's consistent-hash schedulers exist on layer-4 listeners only.
+    native_schedulers: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "rr": (),
+        "wrr": (),
+        "wlc": (),
+        "sch": ("tcp", "udp"),
+        "tch": ("tcp", "udp"),
+        "qch": ("udp",),
+    }
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
