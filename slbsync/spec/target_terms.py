@@ -1,12 +1,12 @@
 """What a target type takes beyond the spec's own field tables, asked of its class.
 
-The tables in ``fields.py`` say what every target takes. A protocol only
-some targets have, a listener field a target takes on more protocols, and
-a certificate given by the cloud's own reference, a scheduler value of a
-target's own and whether a region is needed are declared by the target
-class (``Target.extra_protocols``, ``extra_field_protocols``,
-``native_certificate_prefix``, ``native_schedulers``, ``region_needed``),
-so the spec checks name no target.
+The tables in ``fields.py`` say what every target takes. The rest is
+declared by the target class, so the spec checks name no target:
+protocols only some targets have (``Target.extra_protocols``), listener
+fields taken on more protocols (``extra_field_protocols``), certificates
+by the cloud's own reference (``native_certificate_prefix``), scheduler
+values of a target's own (``native_schedulers``) and whether a spec must
+give a region (``region_needed``).
 """
 
 from __future__ import annotations
@@ -82,14 +82,18 @@ def description_of(rule: Field) -> str:
     text = rule.description
     if rule.target_values:
         for kind, values in native_schedulers().items():
-            named = [
+            named = tuple(
                 f"{value} ({', '.join(protocols)})" if protocols else value
                 for value, protocols in values.items()
-            ]
-            last = named.pop()
-            text += f" On {kind} targets also the native {', '.join(named)} and {last}."
+            )
+            text += f" On {kind} targets also the native {_joined(named, 'and')}."
     return text
 
 
 def _either(values: tuple[str, ...]) -> str:
-    return " or ".join(filter(None, (", ".join(values[:-1]), values[-1])))
+    return _joined(values, "or")
+
+
+def _joined(values: tuple[str, ...], last: str) -> str:
+    """``a, b or c`` (``last`` the word before the final value)."""
+    return f" {last} ".join(filter(None, (", ".join(values[:-1]), values[-1])))
