@@ -1,9 +1,13 @@
 """The small interface every target implements.
 
 A target is one kind of load balancer slbsync drives (``alibaba-slb``,
-``nginx``, ``haproxy``). The rest of slbsync knows a target only through
-``Target``; a new target is a new package under ``targets/`` registered in
-``targets/registry.py``, not edits across the tree.
+``aws-elbv2``, ``nginx``, ``haproxy``). The rest of slbsync knows a target
+only through ``Target``; a new target is a new package under ``targets/``
+registered in ``targets/registry.py``, not edits across the tree. What
+the spec checks need before any target is built (protocols, certificate
+references and scheduler values of its own, whether it needs a region)
+the class declares in class attributes; ``import`` and ``register`` reach
+its package through ``importer`` and ``membership_probe``.
 
 What a target must guarantee:
 
