@@ -90,20 +90,11 @@ def import_spec(
 
 
 def _import_hooks(target: Target) -> Any:
-    """The module that lists and reads load balancers for ``target``'s type.
-
-    It offers ``find_load_balancers``, ``read_for_import`` and
-    ``check_importable``. A target package names its own with an
-    ``importer()`` method; the cloud SDK is imported only here, on use.
-    """
-    own = getattr(target, "importer", None)
-    if own is not None:
-        return own()
-    if target.type_name == "alibaba-slb":
-        from slbsync.targets.alibaba_slb import importer
-
-        return importer
-    raise SlbsyncError(f"import cannot read {target.type_name} targets")
+    """The module that lists and reads load balancers for ``target``'s type."""
+    own = target.importer()
+    if own is None:
+        raise SlbsyncError(f"import cannot read {target.type_name} targets")
+    return own
 
 
 def _adopt(document: dict[str, object], target: Target, lock_dir: Path | None) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from slbsync.spec import fields as f
@@ -18,6 +20,7 @@ from slbsync.spec import model
 from slbsync.spec.certificates import read_certificate
 from slbsync.spec.problems import Path
 from slbsync.spec.read import INVALID, Context, Read, read_fields
+from slbsync.spec.target_terms import declared_by
 
 
 def build_named(shape: f.Shape, name: str, raw: Any, path: Path, ctx: Context) -> Any:
@@ -45,8 +48,13 @@ def build_target(name: str, raw: Any, path: Path, ctx: Context) -> Any:
     target = model.TargetSpec(
         name=name, options=options, location=ctx.index.value(path), **read.values
     )
-    if target.type == "alibaba-slb" and target.region is None:
-        ctx.at_value(path, "an alibaba-slb target needs a region, e.g. cn-hangzhou")
+    example = declared_by(target.type).region_needed
+    if example is not None and target.region is None:
+        ctx.at_value(
+            path,
+            f"{_article(target.type)} {target.type} target needs a region, "
+            f"e.g. {example}",
+        )
     return ctx.remember(target, path)
 
 
@@ -54,10 +62,15 @@ def build_target(name: str, raw: Any, path: Path, ctx: Context) -> Any:
 
 
 def build_load_balancer(name: str, raw: Any, path: Path, ctx: Context) -> Any:
+    # A listener field may reach more protocols on this load balancer's target.
+    target = raw.get("target") if isinstance(raw, dict) else None
+    kind = ctx.target_types.get(target) if isinstance(target, str) else None
+    extra = declared_by(kind).extra_field_protocols
+
     def nested(rule: f.Field, value: Any, spot: Path) -> Any:
         if rule.key == "server_groups":
             return _build_groups(value, spot, ctx)
-        return _build_list(value, spot, ctx, _build_listener)
+        return _build_list(value, spot, ctx, partial(_build_listener, extra=extra))
 
     read = read_fields(f.LOAD_BALANCER, raw, path, ctx, nested=nested)
     if read is None or not read.complete:
@@ -222,7 +235,9 @@ def _build_server(raw: Any, path: Path, ctx: Context) -> Any:
 # -- listeners ---------------------------------------------------------------------
 
 
-def _build_listener(raw: Any, path: Path, ctx: Context) -> Any:
+def _build_listener(
+    raw: Any, path: Path, ctx: Context, *, extra: Mapping[str, tuple[str, ...]]
+) -> Any:
     protocol = raw.get("protocol") if isinstance(raw, dict) else None
     known = protocol if protocol in f.PROTOCOLS else None
 
@@ -233,7 +248,15 @@ def _build_listener(raw: Any, path: Path, ctx: Context) -> Any:
             return _build_health_check(value, spot, ctx, known)
         return _build_object(rule.shape, value, spot, ctx)
 
-    read = read_fields(f.LISTENER, raw, path, ctx, protocol=known, nested=nested)
+    read = read_fields(
+        f.LISTENER,
+        raw,
+        path,
+        ctx,
+        protocol=known,
+        extra_protocols=extra,
+        nested=nested,
+    )
     if read is None or not read.complete or known is None:
         return None
     values = read.values

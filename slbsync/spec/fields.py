@@ -54,6 +54,9 @@ class Field:
     shape: Shape | None = None
     coerce: type | None = None  # the model's enum type for ENUM values
     enum_hint: str = ""  # how messages list the allowed values, when not plain
+    # ENUM: a target may add values of its own (Target.native_schedulers);
+    # validate.py checks them against the load balancer's target.
+    target_values: bool = False
 
     @property
     def target_attr(self) -> str:
@@ -89,27 +92,10 @@ class Shape:
 
 PROTOCOLS = tuple(p.value for p in model.Protocol)
 PORTABLE_SCHEDULERS = tuple(s.value for s in model.Scheduler)
-NATIVE_SCHEDULERS: dict[str, tuple[str, ...]] = {
-    # Which target types take which native values, passed through unchanged.
-    "alibaba-slb": ("rr", "wrr", "wlc", "sch", "tch", "qch"),
-}
-# SLB's consistent-hash schedulers exist on layer-4 listeners only.
-NATIVE_SCHEDULER_PROTOCOLS: dict[str, tuple[str, ...]] = {
-    "sch": ("tcp", "udp"),
-    "tch": ("tcp", "udp"),
-    "qch": ("udp",),
-}
-# Target types that take a certificate by its cloud reference (an ARN; on SLB
-# ``id:`` and the id of an uploaded certificate, as import writes it) instead
-# of the name of a certificate under certificates.
-NATIVE_CERTIFICATE_PREFIXES: dict[str, str] = {
-    "aws-elbv2": "arn:",
-    "alibaba-slb": "id:",
-}
-# Protocols only some target types take; the others take tcp, udp, http, https.
-PROTOCOL_TARGETS: dict[str, tuple[str, ...]] = {"tls": ("aws-elbv2",)}
-ALL_SCHEDULERS = PORTABLE_SCHEDULERS + tuple(
-    sorted({name for names in NATIVE_SCHEDULERS.values() for name in names})
+# Every target takes these; another protocol only a target that declares it
+# (``Target.extra_protocols``, asked through ``target_terms``).
+PORTABLE_PROTOCOLS = tuple(
+    p.value for p in model.Protocol if p is not model.Protocol.TLS
 )
 MEMBERSHIPS = tuple(m.value for m in model.Membership)
 SERVER_TYPES = tuple(t.value for t in model.ServerType)
@@ -472,11 +458,9 @@ LISTENER = Shape(
             "scheduler",
             Kind.ENUM,
             "How servers are picked: round_robin, weighted_round_robin, "
-            "least_connections, source_hash; on alibaba-slb targets also the "
-            "native rr, wrr, wlc, sch, tch (tcp, udp) and qch (udp).",
-            enum=ALL_SCHEDULERS,
-            enum_hint="round_robin, weighted_round_robin, least_connections or "
-            "source_hash (on alibaba-slb targets also rr, wrr, wlc, sch, tch or qch)",
+            "least_connections or source_hash.",
+            enum=PORTABLE_SCHEDULERS,
+            target_values=True,
         ),
         Field(
             "bandwidth",

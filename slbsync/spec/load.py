@@ -89,15 +89,20 @@ def _build_spec(
         _merge(document, sections, index, problems)
 
     paths: dict[int, Any] = {}  # built object -> where it is in the spec
+    # Filled once targets are built (SECTIONS puts them first): a load
+    # balancer's listeners are read knowing their target's type.
+    target_types: dict[str, str] = {}
     built: dict[str, list[Any]] = {}
     for section, shape in f.SECTIONS.items():
         built[section] = []
         for name, (document, raw) in sorted(sections[section].items()):
-            ctx = Context(problems, index, os.path.dirname(document.name) or ".")
-            ctx.paths = paths
+            base_dir = os.path.dirname(document.name) or "."
+            ctx = Context(problems, index, base_dir, paths, target_types)
             item = build_named(shape, name, raw, (section, name), ctx)
             if item is not None:
                 built[section].append(item)
+        if section == "targets":
+            target_types.update((t.name, t.type) for t in built[section])
 
     spec = Spec(
         targets=tuple(built["targets"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from slbsync.spec.fields import Field, Kind, Shape
 from slbsync.spec.model import Location, Scheduler
 from slbsync.spec.problems import Path, SpecProblem, format_path
 from slbsync.spec.source import LocationIndex
+from slbsync.spec.target_terms import choices_of
 from slbsync.targets.base import OWNER_TAG
 
 MAX_TAGS = 20
@@ -36,6 +37,7 @@ class Context:
     index: LocationIndex
     base_dir: str = "."
     paths: dict[int, Path] = field(default_factory=dict)
+    target_types: dict[str, str] = field(default_factory=dict)  # name -> type
 
     def report(self, location: Location, path: Path, message: str) -> None:
         self.problems.append(SpecProblem(location, format_path(path), message))
@@ -76,9 +78,14 @@ def read_fields(
     ctx: Context,
     *,
     protocol: str | None = None,
+    extra_protocols: Mapping[str, tuple[str, ...]] | None = None,
     nested: Callable[[Field, Any, Path], Any] | None = None,
 ) -> Read | None:
-    """Read ``raw`` as a ``shape``; None when it is not a mapping at all."""
+    """Read ``raw`` as a ``shape``; None when it is not a mapping at all.
+
+    ``extra_protocols`` names, per key, the protocols a listener's target
+    takes that key on beyond the table's own (``Target.extra_field_protocols``).
+    """
     if shape.shorthand is not None and _is_kind(shape.shorthand, raw):
         raw = {shape.shorthand_key: raw}
     if raw is None:
@@ -99,7 +106,7 @@ def read_fields(
         if value is None:
             continue  # an empty value is the same as leaving the field out
         read.given.add(key)
-        if rule.protocols and protocol is not None and protocol not in rule.protocols:
+        if protocol is not None and not _takes(rule, protocol, extra_protocols):
             ctx.at_key(spot, _knob_message(rule, protocol))
             continue
         if rule.kind in (Kind.OBJECT, Kind.LIST, Kind.MAP) and nested is not None:
@@ -159,6 +166,14 @@ def _option_value(value: Any, path: Path, ctx: Context) -> Any:
             _option_value(item, (*path, i), ctx) for i, item in enumerate(value)
         )
     return value
+
+
+def _takes(
+    rule: Field, protocol: str, extra: Mapping[str, tuple[str, ...]] | None
+) -> bool:
+    if not rule.protocols or protocol in rule.protocols:
+        return True
+    return protocol in (extra or {}).get(rule.key, ())
 
 
 def _knob_message(rule: Field, protocol: str) -> str:
@@ -263,7 +278,6 @@ def _enum(rule: Field, value: Any) -> Any:
         return value
     noun = rule.key.replace("_", " ")
     article = "an" if noun[0] in "aeiou" else "a"
-    allowed = rule.enum_hint or _listing(rule.enum)
     if isinstance(value, str):
         folded = {choice.lower(): choice for choice in rule.enum}
         if value.lower() in folded:
@@ -271,6 +285,10 @@ def _enum(rule: Field, value: Any) -> Any:
                 f'"{value}" is not {article} {noun}; did you mean '
                 f'"{folded[value.lower()]}"?'
             )
+        if rule.target_values:
+            return value  # perhaps a target's own: validate.py asks the target
+    allowed = rule.enum_hint or choices_of(rule)
+    if isinstance(value, str):
         return _Problem(f'"{_short(value)}" is not {article} {noun}; use {allowed}')
     return _Problem(f"{_what(value)} is not {article} {noun}; use {allowed}")
 
@@ -310,8 +328,11 @@ def _tag_problem(key: str, value: str) -> str:
 
 def _text_list(rule: Field, value: Any) -> Any:
     items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        return _Problem(f"must be a list of {_listing(rule.enum)}, not {_what(value)}")
+    kinds = _listing(rule.enum) if rule.enum else "text"
+    if items == []:
+        return _Problem(f"must list at least one item; leave {rule.key} out for none")
+    if not isinstance(items, list):
+        return _Problem(f"must be a list of {kinds}, not {_what(value)}")
     result = []
     for item in items:
         item = item.strip() if isinstance(item, str) else item

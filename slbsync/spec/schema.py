@@ -17,6 +17,11 @@ from typing import Any
 
 from slbsync.spec import fields as f
 from slbsync.spec.durations import DURATION_PATTERN
+from slbsync.spec.target_terms import (
+    description_of,
+    field_protocols_by_type,
+    values_of,
+)
 
 SCHEMA_PATH = "specs/schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -85,13 +90,18 @@ def _object(shape: f.Shape, definitions: dict[str, Any]) -> dict[str, Any]:
 
 
 def _protocol_knobs() -> list[dict[str, Any]]:
-    """Per protocol, the listener knobs it does not take, so editors flag them."""
+    """Per protocol, the listener knobs it does not take, so editors flag them.
+
+    A knob some target takes on more protocols is let through on those for
+    every target (a schema cannot follow a listener to its target's type);
+    the loader then refuses it on the other targets.
+    """
     rules = []
     for protocol in f.PROTOCOLS:
         refused = {
             rule.key: False
             for rule in f.LISTENER.fields
-            if rule.protocols and protocol not in rule.protocols
+            if rule.protocols and protocol not in _any_target_takes(rule)
         }
         rules.append(
             {
@@ -105,11 +115,24 @@ def _protocol_knobs() -> list[dict[str, Any]]:
     return rules
 
 
+def _any_target_takes(rule: f.Field) -> set[str]:
+    extras = field_protocols_by_type(rule.key).values()
+    return set(rule.protocols).union(*extras)
+
+
+def _and(items: tuple[str, ...]) -> str:
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
+
+
 def _property(shape: f.Shape, rule: f.Field, definitions: dict[str, Any]) -> Any:
     schema = _value_schema(rule, definitions)
-    description = rule.description
+    description = description_of(rule)
     if rule.protocols:
-        description += f" ({' and '.join(rule.protocols)} listeners only.)"
+        extras = "".join(
+            f"; on {kind} also {_and(protocols)}"
+            for kind, protocols in field_protocols_by_type(rule.key).items()
+        )
+        description += f" ({' and '.join(rule.protocols)} listeners only{extras}.)"
     schema = {"description": description, **schema}
     default = _json_default(shape.default(rule))
     if default is not None:
@@ -128,7 +151,7 @@ def _value_schema(rule: f.Field, definitions: dict[str, Any]) -> dict[str, Any]:
     if kind is f.Kind.BOOL:
         return {"type": "boolean"}
     if kind is f.Kind.ENUM:
-        return {"type": "string", "enum": list(rule.enum)}
+        return {"type": "string", "enum": list(values_of(rule))}
     if kind in (f.Kind.DURATION, f.Kind.DURATION_OR_OFF):
         return _duration(rule)
     if kind is f.Kind.TAGS:

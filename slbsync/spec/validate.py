@@ -17,6 +17,12 @@ from slbsync.spec import fields as f
 from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Spec
 from slbsync.spec.problems import SpecProblem, parse_target_problem
 from slbsync.spec.read import Context, listing
+from slbsync.spec.target_terms import (
+    choices_of,
+    declared_by,
+    types_taking_protocol,
+    values_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,7 @@ def _check_listener(
         elif acl.target != lb.target:
             ctx.at_value(spot, _elsewhere("acl", acl.name, acl.target, lb.target))
     certificates = {c.name: c for c in spec.certificates}
-    native = f.NATIVE_CERTIFICATE_PREFIXES.get(kind or "")
+    native = declared_by(kind).native_certificate_prefix
     for key, wanted in (("certificate", "server"), ("ca_certificate", "ca")):
         name = getattr(listener, key)
         if native and name is not None and name.startswith(native):
@@ -64,15 +70,24 @@ def _check_listener(
         if name is not None:
             _check_certificate(certificates, name, wanted, lb, (*path, key), ctx)
     _check_rules(listener, groups, path, ctx)
-    only_on = f.PROTOCOL_TARGETS.get(str(listener.protocol))
-    if kind is not None and only_on and kind not in only_on:
-        ctx.at_value(
-            (*path, "protocol"),
-            f'"{listener.protocol}" listeners are for {listing(only_on)} targets; '
-            f"on {kind} use tcp, udp, http or https",
-        )
     if kind is not None:
-        _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
+        _check_protocol(listener, kind, (*path, "protocol"), ctx)
+    _check_scheduler(listener, kind, (*path, "scheduler"), ctx)
+
+
+def _check_protocol(
+    listener: Listener, kind: str, path: tuple[Any, ...], ctx: Context
+) -> None:
+    protocol = str(listener.protocol)
+    if protocol in f.PORTABLE_PROTOCOLS:
+        return
+    if protocol not in declared_by(kind).extra_protocols:
+        only_on = types_taking_protocol(protocol)
+        ctx.at_value(
+            path,
+            f'"{protocol}" listeners are for {listing(only_on)} targets; '
+            f"on {kind} use {listing(f.PORTABLE_PROTOCOLS)}",
+        )
 
 
 def _check_certificate(
@@ -122,26 +137,46 @@ def _check_rules(
 
 
 def _check_scheduler(
-    listener: Listener, kind: str, path: tuple[Any, ...], ctx: Context
+    listener: Listener, kind: str | None, path: tuple[Any, ...], ctx: Context
 ) -> None:
     scheduler = str(listener.scheduler)
     if scheduler in f.PORTABLE_SCHEDULERS:
         return
-    native = f.NATIVE_SCHEDULERS.get(kind, ())
-    if scheduler not in native:
-        ctx.at_value(
-            path,
-            f'"{scheduler}" is native to another target; on {kind} use '
-            f"{listing(f.PORTABLE_SCHEDULERS + native)}",
-        )
+    own = declared_by(kind).native_schedulers
+    if scheduler in own:
+        protocols = own[scheduler]
+        if protocols and str(listener.protocol) not in protocols:
+            ctx.at_value(
+                path,
+                f"{scheduler} works on {' and '.join(protocols)} listeners only; "
+                f"this listener is {listener.protocol}",
+            )
         return
-    protocols = f.NATIVE_SCHEDULER_PROTOCOLS.get(scheduler)
-    if protocols and str(listener.protocol) not in protocols:
-        ctx.at_value(
-            path,
-            f"{scheduler} works on {' and '.join(protocols)} listeners only; "
-            f"this listener is {listener.protocol}",
-        )
+    # Past here the value is wrong on this target: naming the right ones may
+    # ask every target package.
+    unknown = _not_a_scheduler(scheduler)
+    if unknown:
+        ctx.at_value(path, unknown)
+        return
+    if kind is None:
+        return  # the missing target is reported; its schedulers are unknown
+    ctx.at_value(
+        path,
+        f'"{scheduler}" is native to another target; on {kind} use '
+        f"{listing(f.PORTABLE_SCHEDULERS + tuple(own))}",
+    )
+
+
+def _not_a_scheduler(scheduler: str) -> str:
+    """Why ``scheduler`` is no target's scheduler; "" when one has it."""
+    rule = f.LISTENER.field("scheduler")
+    assert rule is not None
+    known = {value.lower(): value for value in values_of(rule)}
+    if scheduler in known.values():
+        return ""
+    close = known.get(scheduler.lower())
+    hint = f'did you mean "{close}"?' if close else f"use {choices_of(rule)}"
+    return f'"{scheduler}" is not a scheduler; {hint}'
 
 
 _LB = "this load balancer"

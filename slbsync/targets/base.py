@@ -1,9 +1,13 @@
 """The small interface every target implements.
 
 A target is one kind of load balancer slbsync drives (``alibaba-slb``,
-``nginx``, ``haproxy``). The rest of slbsync knows a target only through
-``Target``; a new target is a new package under ``targets/`` registered in
-``targets/registry.py``, not edits across the tree.
+``aws-elbv2``, ``nginx``, ``haproxy``). The rest of slbsync knows a target
+only through ``Target``; a new target is a new package under ``targets/``
+registered in ``targets/registry.py``, not edits across the tree. What
+the spec checks need before any target is built (protocols, certificate
+references and scheduler values of its own, whether it needs a region)
+the class declares in class attributes; ``import`` and ``register`` reach
+its package through ``importer`` and ``membership_probe``.
 
 What a target must guarantee:
 
@@ -36,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -158,6 +162,28 @@ class Target(ABC):
     rendered away by the commit.
     """
 
+    # What the spec checks ask of a target type before any target is built:
+    # the field tables hold what every target takes, a target class the rest.
+
+    extra_protocols: ClassVar[tuple[str, ...]] = ()
+    """Listener protocols past tcp, udp, http and https this target takes."""
+
+    extra_field_protocols: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Listener fields this target takes on more protocols than the field
+    table allows them: field key -> the further protocols."""
+
+    native_schedulers: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    """Scheduler values of this target's own, passed through unchanged:
+    value -> the protocols it works on (() for every protocol)."""
+
+    region_needed: ClassVar[str | None] = None
+    """An example region id when a spec must give this target a region (the
+    message shows it); None when the target finds one itself or has none."""
+
+    native_certificate_prefix: ClassVar[str | None] = None
+    """How a listener's certificate starts when it is the cloud's own
+    reference, not the name of a certificate under certificates."""
+
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
 
@@ -240,6 +266,22 @@ class Target(ABC):
         takes a discovered group as it is live. The hook may read (and
         count its reads); a fresh one per plan reads afresh.
         """
+        return None
+
+    def importer(self) -> Any | None:
+        """The module ``slbsync import`` lists and reads with, or None when
+        this target cannot import.
+
+        It offers ``find_load_balancers``, ``read_for_import`` and
+        ``check_importable`` (``importer/run.py`` calls them). Import it
+        here, on use, so a run that does not import loads no more of the SDK.
+        """
+        return None
+
+    def membership_probe(self, lb: str, group: str) -> Any | None:
+        """What register and deregister ask about one group's servers: a
+        ``membership.probes.Probe`` (health, open sessions, how long a drain
+        waits), or None for the default that reports neither."""
         return None
 
     def is_transient(self, error: BaseException) -> bool:

@@ -324,3 +324,18 @@ def test_target_fields(tmp_path, fields, problem):
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
         f"targets.cloud.{problem}"
     ]
+
+
+def test_empty_free_text_list_says_leave_it_out(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "targets:\n  aws: {type: aws-elbv2}\n"
+        "load_balancers:\n  chat: {target: aws, subnets: []}\n"
+    )
+
+    with pytest.raises(SpecValidationError) as caught:
+        load_spec([path], environ={})
+
+    assert [p.message for p in caught.value.problems] == [
+        "must list at least one item; leave subnets out for none"
+    ]

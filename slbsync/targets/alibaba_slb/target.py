@@ -10,7 +10,7 @@ to when throttled, default 0.5) for the client-side rate limit,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +23,7 @@ from slbsync.targets.alibaba_slb.changes_children import SERVERS_PER_CALL
 from slbsync.targets.alibaba_slb.client import DEFAULT_STATE_DIR, SlbClient
 from slbsync.targets.alibaba_slb.ecs import InstanceDiscovery
 from slbsync.targets.alibaba_slb.errors import SlbApiError
+from slbsync.targets.alibaba_slb.names import CERTIFICATE_ID_PREFIX
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
@@ -39,6 +40,19 @@ class AlibabaSlbTarget(Target):
 
     type_name: ClassVar[str] = "alibaba-slb"
     max_servers_per_call: ClassVar[int | None] = SERVERS_PER_CALL
+    # id:<certificate id> names a certificate uploaded by other means, as
+    # import writes it.
+    native_certificate_prefix: ClassVar[str | None] = CERTIFICATE_ID_PREFIX
+    region_needed: ClassVar[str | None] = DEFAULT_REGION
+    # SLB's consistent-hash schedulers exist on layer-4 listeners only.
+    native_schedulers: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "rr": (),
+        "wrr": (),
+        "wlc": (),
+        "sch": ("tcp", "udp"),
+        "tch": ("tcp", "udp"),
+        "qch": ("udp",),
+    }
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
@@ -135,6 +149,18 @@ class AlibabaSlbTarget(Target):
     def call_results(self) -> dict[tuple[str, str], int]:
         """Every call so far by (action, result), result ``ok`` or an error code."""
         return self.client.result_counts()
+
+    def importer(self) -> Any | None:
+        """What ``slbsync import`` uses to list and read (``importer.py``)."""
+        from slbsync.targets.alibaba_slb import importer
+
+        return importer
+
+    def membership_probe(self, lb: str, group: str) -> Any | None:
+        """Health and drain wait for register and deregister (``probe.py``)."""
+        from slbsync.targets.alibaba_slb.probe import SlbProbe
+
+        return SlbProbe(self, lb, group)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -39,7 +39,9 @@ from slbsync.targets.aws_elbv2.names import spec_tags
 APPLICATION = "application"
 NETWORK = "network"
 LAYER4 = (Protocol.TCP, Protocol.UDP, Protocol.TLS)
-DRAINING = (Protocol.TCP, Protocol.TLS)  # where the spec has connection_drain
+# Listeners whose connection_drain the spec's own table refuses but AWS
+# takes: every target group has a deregistration delay (0 to 3600 s).
+DRAIN_BEYOND_TABLE = (Protocol.UDP.value, Protocol.HTTP.value, Protocol.HTTPS.value)
 PROTOCOLS_BY_TYPE = {
     APPLICATION: (Protocol.HTTP, Protocol.HTTPS),
     NETWORK: (Protocol.TCP, Protocol.UDP, Protocol.TLS),
@@ -97,20 +99,17 @@ class GroupSettings:
 
     health_check: HealthCheck
     scheduler: str
-    drain: int | None  # deregistration delay; None leaves AWS's value alone
+    drain: int | None  # deregistration delay in seconds; None when AWS gave none
     sticky_session: StickySession | None
     proxy_protocol: bool
 
 
 def settings_of(listener: Listener) -> GroupSettings:
     """What a (normalised) listener asks of its target group."""
-    drain = None
-    if listener.protocol in DRAINING:
-        drain = listener.connection_drain or 0  # off cuts connections at once
     return GroupSettings(
         health_check=listener.health_check,
         scheduler=str(listener.scheduler),
-        drain=drain,
+        drain=listener.connection_drain or 0,  # off cuts connections at once
         sticky_session=listener.sticky_session,
         proxy_protocol=listener.proxy_protocol,
     )
@@ -121,15 +120,12 @@ def with_settings(
 ) -> Listener:
     """A live listener carrying the settings of the group it forwards to."""
     layer4 = listener.protocol in LAYER4
-    drain = None
-    if listener.protocol in DRAINING and settings.drain:
-        drain = settings.drain
     return replace(
         listener,
         backend_port=port,
         health_check=settings.health_check,
         scheduler=settings.scheduler,
-        connection_drain=drain,
+        connection_drain=settings.drain or None,
         sticky_session=None if layer4 else settings.sticky_session,
         proxy_protocol=settings.proxy_protocol if layer4 else False,
     )
@@ -350,10 +346,9 @@ def normalise_listener(listener: Listener, kind: str) -> Listener:
     scheduler = str(listener.scheduler)
     if kind == APPLICATION and scheduler == Scheduler.WEIGHTED_ROUND_ROBIN.value:
         scheduler = Scheduler.ROUND_ROBIN.value  # one on AWS: no per-target weights
-    drain = listener.connection_drain if listener.protocol in DRAINING else None
     return replace(
         listener,
         scheduler=scheduler,
         health_check=normalise_health(listener.health_check),
-        connection_drain=drain or None,
+        connection_drain=listener.connection_drain or None,
     )

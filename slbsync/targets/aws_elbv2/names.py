@@ -16,6 +16,7 @@ from slbsync.targets.base import OWNER_TAG
 LB_TAG = "slbsync-lb"
 GROUP_TAG = "slbsync-group"
 MAX_NAME = 32
+ARN_PREFIX = "arn:"  # a listener's certificate is given by its ARN
 NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
 
 

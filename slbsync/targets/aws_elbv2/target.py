@@ -10,18 +10,22 @@ in seconds. docs/targets/aws-elbv2.md maps the spec to AWS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.differences import Difference
-from slbsync.spec.model import LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import LoadBalancer, Protocol, Spec, TargetSpec
 from slbsync.targets.aws_elbv2.apply import Applier
 from slbsync.targets.aws_elbv2.changes import TARGETS_PER_CALL, Planner
 from slbsync.targets.aws_elbv2.client import ClientFactory, ElbClient, boto3_client
 from slbsync.targets.aws_elbv2.errors import ElbApiError
-from slbsync.targets.aws_elbv2.mapping import normalise_load_balancer
+from slbsync.targets.aws_elbv2.mapping import (
+    DRAIN_BEYOND_TABLE,
+    normalise_load_balancer,
+)
+from slbsync.targets.aws_elbv2.names import ARN_PREFIX
 from slbsync.targets.aws_elbv2.read import Catalogue, LiveReader
 from slbsync.targets.aws_elbv2.validate import FOREIGN_LB_FIELDS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
@@ -34,6 +38,12 @@ class AwsElbv2Target(Target):
 
     type_name: ClassVar[str] = "aws-elbv2"
     max_servers_per_call: ClassVar[int | None] = TARGETS_PER_CALL
+    extra_protocols: ClassVar[tuple[str, ...]] = (Protocol.TLS.value,)
+    # Every target group has a deregistration delay, whatever the protocol.
+    extra_field_protocols: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "connection_drain": DRAIN_BEYOND_TABLE
+    }
+    native_certificate_prefix: ClassVar[str | None] = ARN_PREFIX
 
     def __init__(
         self,
@@ -123,13 +133,13 @@ class AwsElbv2Target(Target):
             for item in response.get("TargetHealthDescriptions", [])
         }
 
-    def importer(self) -> Any:
+    def importer(self) -> Any | None:
         """What ``slbsync import`` uses to list and read (``importer.py``)."""
         from slbsync.targets.aws_elbv2 import importer
 
         return importer
 
-    def membership_probe(self, lb: str, group: str) -> Any:
+    def membership_probe(self, lb: str, group: str) -> Any | None:
         """Health and drain state for register and deregister (``probe.py``)."""
         from slbsync.targets.aws_elbv2.probe import ElbProbe
 

@@ -30,7 +30,11 @@ from slbsync.targets.aws_elbv2.mapping import (
     normalise_listener,
     settings_of,
 )
-from slbsync.targets.aws_elbv2.names import is_valid_name, target_group_name
+from slbsync.targets.aws_elbv2.names import (
+    ARN_PREFIX,
+    is_valid_name,
+    target_group_name,
+)
 
 MAX_TAGS = 47  # 50 per resource, three of them slbsync's own marks
 HEALTH_RANGES = (
@@ -246,7 +250,7 @@ def _listener(listener: Listener, kind: str, path: str) -> Iterator[str]:
             f"{path}.rules",
             "forwarding rules are not supported on aws-elbv2 yet",
         )
-    if listener.certificate and not listener.certificate.startswith("arn:"):
+    if listener.certificate and not listener.certificate.startswith(ARN_PREFIX):
         yield _at(
             spot,
             f"{path}.certificate",

@@ -152,6 +152,12 @@ class HaproxyTarget(Target):
     ) -> list[Change]:
         return haproxy_changes.changes_for(differences, live)
 
+    def membership_probe(self, lb: str, group: str) -> Any | None:
+        """Health and open sessions for register and deregister (``probe.py``)."""
+        from slbsync.targets.haproxy.probe import HaproxyProbe
+
+        return HaproxyProbe(self, lb, group)
+
     def describe(self) -> dict[str, Any]:
         return {
             "target": self.name,

@@ -142,3 +142,48 @@ def test_tls_listener_ends_tls_and_forwards_tcp(aws, target):
     group = aws.elbv2.describe_target_groups(Names=["im-ws"])["TargetGroups"][0]
     assert group["Protocol"] == "TCP"
     assert attributes(aws, "im-ws")["deregistration_delay.timeout_seconds"] == "60"
+
+
+def application_spec(aws: Vpc, drain: str) -> str:
+    return spec_yaml(
+        f"""
+        load_balancers:
+          chat:
+            target: aws
+            subnets: [{aws.subnets[0]}, {aws.subnets[1]}]
+            server_groups:
+              ws:
+                servers: [{{id: {aws.instances[0]}, port: 8080}}]
+            listeners:
+              - {{protocol: http, port: 80, server_group: ws,
+                  connection_drain: {drain},
+                  health_check: {{type: http, interval: 10s}}}}
+        """
+    )
+
+
+def test_application_listener_drain_is_the_deregistration_delay(aws, target):
+    converge(target, load_spec_text(application_spec(aws, "30s")))
+    assert attributes(aws, "chat-ws")["deregistration_delay.timeout_seconds"] == "30"
+
+    changes = converge(target, load_spec_text(application_spec(aws, "5m")))
+
+    assert [(c.op.value, c.address.name, c.action) for c in changes] == [
+        ("update", "http/80", "ModifyTargetGroupAttributes")
+    ]
+    assert [(f.field, f.old, f.new) for f in changes[0].fields] == [
+        ("connection_drain", 30, 300)
+    ]
+    assert attributes(aws, "chat-ws")["deregistration_delay.timeout_seconds"] == "300"
+
+
+def test_udp_listener_drain_is_the_deregistration_delay(aws, target):
+    text = network_spec(aws, ips=("10.0.1.20",)).replace(
+        "port: 3478, server_group: voice,",
+        "port: 3478, server_group: voice, connection_drain: 20s,",
+    )
+
+    converge(target, load_spec_text(text))
+
+    delay = attributes(aws, "gateway-voice")["deregistration_delay.timeout_seconds"]
+    assert delay == "20"

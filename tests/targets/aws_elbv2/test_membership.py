@@ -123,3 +123,40 @@ def test_drain_is_capped_by_the_deregistration_delay(aws, joined, target):
 
     assert clock.now == 120.0  # connection_drain: 120s, below --drain 300s
     assert outcome.steps[1] == "drained after 120s"  # AWS ends the drain there
+
+
+def test_application_group_drains_by_its_listener_drain(aws, target, tmp_path):
+    spec = load_spec_text(
+        spec_yaml(
+            f"""
+            load_balancers:
+              web:
+                target: aws
+                subnets: [{aws.subnets[0]}, {aws.subnets[1]}]
+                server_groups:
+                  ws: {{membership: external}}
+                listeners:
+                  - {{protocol: http, port: 80, server_group: ws, backend_port: 8080,
+                      connection_drain: 30s,
+                      health_check: {{type: http, interval: 10s}}}}
+            """
+        )
+    )
+    converge(target, spec)
+    clock = FakeClock()
+    membership = Membership(
+        GroupHandle(spec, target, "web", "ws", sleep=clock.sleep),
+        lock_dir=tmp_path / "locks",
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    server = Server(id=aws.instances[0], port=8080)
+    membership.register(server)
+    membership.register(Server(id=aws.instances[1], port=8080))
+    # A WebSocket that never closes: AWS reports draining until the delay ends.
+    target.target_states = lambda lb, group: {server.key: "draining"}
+
+    outcome = membership.deregister(server, drain=300)
+
+    assert outcome.steps[1] == "drained after 30s"  # the delay, not --drain 300s
+    assert clock.now == 30.0

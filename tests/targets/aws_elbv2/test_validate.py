@@ -144,3 +144,41 @@ def test_tls_is_refused_on_other_targets(tmp_path):
     assert '"tls" listeners are for aws-elbv2 targets; on alibaba-slb use' in str(
         caught.value
     )
+
+
+@pytest.mark.parametrize("protocol", ["http", "https", "udp"])
+def test_connection_drain_is_taken_on_every_aws_listener(protocol):
+    certificate = ", certificate: arn:aws:acm:eu-west-1:1:certificate/x"
+    extra = certificate if protocol == "https" else ""
+    listener = f"protocol: {protocol}, port: 8443, connection_drain: 30s{extra}"
+
+    spec = load_spec_text(spec_yaml(lb_with(listener)))
+
+    assert spec.load_balancers[0].listeners[0].connection_drain == 30
+
+
+@pytest.mark.parametrize(
+    ("target", "protocol"),
+    [("alibaba-slb", "udp"), ("alibaba-slb", "http"), ("haproxy", "http")],
+)
+def test_connection_drain_stays_refused_on_other_targets(target, protocol):
+    options = "region: cn-hangzhou" if target == "alibaba-slb" else "config_path: h.cfg"
+    text = f"""
+    targets:
+      other: {{type: {target}, {options}}}
+    load_balancers:
+      chat:
+        target: other
+        server_groups:
+          web: {{servers: [{{address: 10.0.0.1, port: 8080}}]}}
+        listeners:
+          - {{protocol: {protocol}, port: 80, server_group: web,
+              connection_drain: 30s}}
+    """
+    with pytest.raises(SpecValidationError) as caught:
+        load_spec_text(text)
+
+    assert (
+        "listeners[0].connection_drain: tcp and tls listeners take "
+        f"connection_drain; this listener is {protocol}"
+    ) in str(caught.value)
