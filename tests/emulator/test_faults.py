@@ -160,3 +160,99 @@ def test_a_call_refused_by_one_bucket_spends_no_token_from_another() -> None:
     assert faults.decide("CreateVServerGroup").refusal is not None
     now[0] += 0.2
     assert faults.decide("CreateVServerGroup").refusal is None
+
+
+def _observed_shares(settings: FaultSettings, calls: int) -> dict[str, float]:
+    faults = Faults(settings)
+    counts = {"throttle": 0, "error": 0, "timeout": 0, "lost": 0, "none": 0}
+    for _ in range(calls):
+        decision = faults.decide("CreateLoadBalancer")
+        if decision.refusal is not None and decision.refusal.code == "Throttling.User":
+            counts["throttle"] += 1
+        elif decision.refusal is not None:
+            counts["error"] += 1
+        elif decision.timeout_seconds is not None:
+            counts["timeout"] += 1
+        elif decision.lose_response:
+            counts["lost"] += 1
+        else:
+            counts["none"] += 1
+    return {kind: count / calls for kind, count in counts.items()}
+
+
+def test_each_rate_is_its_share_of_all_signed_calls() -> None:
+    settings = FaultSettings(
+        seed=11,
+        throttle_rate=0.3,
+        error_rate=0.2,
+        timeout_rate=0.1,
+        lost_response_rate=0.15,
+    )
+    shares = _observed_shares(settings, 20_000)
+    # A throttled call no longer hides the later faults' shares.
+    expected = {"throttle": 0.3, "error": 0.2, "timeout": 0.1, "lost": 0.15}
+    for kind, share in expected.items():
+        assert shares[kind] == pytest.approx(share, abs=0.015), kind
+    assert shares["none"] == pytest.approx(0.25, abs=0.015)
+
+
+def test_rates_adding_up_to_one_fault_every_call() -> None:
+    shares = _observed_shares(
+        FaultSettings(seed=5, throttle_rate=0.5, error_rate=0.5), 4_000
+    )
+    assert shares["throttle"] == pytest.approx(0.5, abs=0.03)
+    assert shares["error"] == pytest.approx(0.5, abs=0.03)
+    assert shares["none"] == 0
+
+
+def test_server_errors_split_between_500_and_503() -> None:
+    faults = Faults(FaultSettings(seed=9, error_rate=1.0))
+    codes = [faults.decide("DescribeRegions").refusal for _ in range(2_000)]
+    statuses = [refusal.status for refusal in codes if refusal is not None]
+    assert len(statuses) == 2_000
+    assert statuses.count(500) / 2_000 == pytest.approx(0.5, abs=0.05)
+    assert set(statuses) == {500, 503}
+
+
+def test_observed_shares_through_the_sdk_match_the_settings(
+    emulator: Any, client: Any
+) -> None:
+    emulator.set_faults(seed=21, throttle_rate=0.25, error_rate=0.25)
+    codes = []
+    for _ in range(400):
+        try:
+            call(client, "DescribeRegions")
+            codes.append("ok")
+        except AlibabaCloudException as err:
+            codes.append(str(err.code))
+    throttled = codes.count("Throttling.User") / len(codes)
+    failed = (codes.count("InternalError") + codes.count("ServiceUnavailable")) / 400
+    assert throttled == pytest.approx(0.25, abs=0.07)
+    assert failed == pytest.approx(0.25, abs=0.07)
+    assert codes.count("ok") / 400 == pytest.approx(0.5, abs=0.07)
+
+
+def test_rates_adding_past_one_are_refused_with_each_rate_named(
+    emulator: Any,
+) -> None:
+    from urllib.error import HTTPError
+
+    emulator.set_faults(throttle_rate=0.1)
+    with pytest.raises(HTTPError) as info:
+        emulator.control("PUT", "faults", {"throttle_rate": 0.7, "error_rate": 0.5})
+    assert info.value.code == 400
+    message = info.value.read().decode()
+    assert "the fault rates add up to 1.2, more than 1" in message
+    assert "throttle_rate=0.7, error_rate=0.5" in message
+    assert emulator.control("GET", "faults")["throttle_rate"] == 0.1  # unchanged
+
+
+def test_serve_refuses_rates_adding_past_one() -> None:
+    from typer.testing import CliRunner
+
+    from slbsync.cli.app import app
+
+    rates = ["--throttle-rate", "0.6", "--timeout-rate", "0.6"]
+    result = CliRunner().invoke(app, ["emulator", "serve", "--port", "0", *rates])
+    assert result.exit_code == 2  # a bad option, as click reports one
+    assert "the fault rates add up to 1.2, more than 1" in result.output
