@@ -21,43 +21,42 @@ def count_lbs(client: Any) -> int:
     return int(call(client, "DescribeLoadBalancers", region_id=REGION).total_count)
 
 
-def test_throttling_refuses_with_throttling_user(
-    emulator: Any, slb_client: Any
-) -> None:
+def test_throttling_refuses_with_throttling_user(emulator: Any, client: Any) -> None:
     emulator.set_faults(throttle_rate=1.0)
-    error = refused(slb_client, "CreateLoadBalancer", region_id=REGION)
+    error = refused(client, "CreateLoadBalancer", region_id=REGION)
     assert (error.code, error.status_code) == ("Throttling.User", 400)
     assert "flow control" in error.message
     emulator.set_faults()
-    assert count_lbs(slb_client) == 0
+    assert count_lbs(client) == 0
 
 
-def test_server_errors_are_5xx_and_change_nothing(
-    emulator: Any, slb_client: Any
-) -> None:
+def test_server_errors_are_5xx_and_change_nothing(emulator: Any, client: Any) -> None:
     emulator.set_faults(error_rate=1.0, seed=3)
     for _ in range(4):
-        error = refused(slb_client, "CreateLoadBalancer", region_id=REGION)
+        error = refused(client, "CreateLoadBalancer", region_id=REGION)
         assert (error.code, error.status_code) in (
             ("InternalError", 500),
             ("ServiceUnavailable", 503),
         )
     emulator.set_faults()
-    assert count_lbs(slb_client) == 0
+    assert count_lbs(client) == 0
 
 
 def test_lost_response_commits_then_drops_the_connection(
-    emulator: Any, slb_client: Any
+    emulator: Any, client: Any
 ) -> None:
     emulator.set_faults(lost_response_rate=1.0)
     with pytest.raises(UnretryableException):
-        call(slb_client, "CreateLoadBalancer", region_id=REGION)
+        call(client, "CreateLoadBalancer", region_id=REGION)
     # Reads are never lost: only writes, whose outcome a client must settle.
-    assert count_lbs(slb_client) == 1
+    assert count_lbs(client) == 1
 
 
-def test_timeout_holds_past_the_read_timeout_without_a_change(emulator: Any) -> None:
-    client = make_slb_client(emulator, read_timeout=200)
+@pytest.mark.parametrize("signature", ["v3", "v2"])
+def test_timeout_holds_past_the_read_timeout_without_a_change(
+    emulator: Any, signature: str
+) -> None:
+    client = make_slb_client(emulator, signature, read_timeout=200)
     emulator.set_faults(timeout_rate=1.0, timeout_ms=400)
     started = time.monotonic()
     with pytest.raises(UnretryableException):
@@ -67,15 +66,13 @@ def test_timeout_holds_past_the_read_timeout_without_a_change(emulator: Any) -> 
     assert count_lbs(client) == 0
 
 
-def test_rate_limit_throttles_calls_over_the_bucket(
-    emulator: Any, slb_client: Any
-) -> None:
+def test_rate_limit_throttles_calls_over_the_bucket(emulator: Any, client: Any) -> None:
     emulator.set_faults(rate_limits={"DescribeRegions": 2})
-    call(slb_client, "DescribeRegions")
-    call(slb_client, "DescribeRegions")
-    error = refused(slb_client, "DescribeRegions")
+    call(client, "DescribeRegions")
+    call(client, "DescribeRegions")
+    error = refused(client, "DescribeRegions")
     assert error.code == "Throttling.User"
-    call(slb_client, "DescribeZones", region_id=REGION)  # other actions still pass
+    call(client, "DescribeZones", region_id=REGION)  # other actions still pass
 
 
 def test_token_bucket_refills_with_time() -> None:
@@ -88,20 +85,20 @@ def test_token_bucket_refills_with_time() -> None:
     assert faults.decide("B").refusal is not None
 
 
-def test_latency_delays_each_call(emulator: Any, slb_client: Any) -> None:
+def test_latency_delays_each_call(emulator: Any, client: Any) -> None:
     emulator.set_faults(latency_ms=[60, 80])
     started = time.monotonic()
-    call(slb_client, "DescribeRegions")
+    call(client, "DescribeRegions")
     assert time.monotonic() - started >= 0.06
 
 
-def test_the_same_seed_gives_the_same_faults(emulator: Any, slb_client: Any) -> None:
+def test_the_same_seed_gives_the_same_faults(emulator: Any, client: Any) -> None:
     def outcomes() -> list[bool]:
         emulator.set_faults(seed=42, throttle_rate=0.5)
         results = []
         for _ in range(16):
             try:
-                call(slb_client, "DescribeRegions")
+                call(client, "DescribeRegions")
                 results.append(True)
             except AlibabaCloudException:
                 results.append(False)
@@ -112,9 +109,9 @@ def test_the_same_seed_gives_the_same_faults(emulator: Any, slb_client: Any) -> 
     assert True in first and False in first
 
 
-def test_faulted_calls_are_counted(emulator: Any, slb_client: Any) -> None:
+def test_faulted_calls_are_counted(emulator: Any, client: Any) -> None:
     emulator.set_faults(throttle_rate=1.0)
-    refused(slb_client, "DescribeRegions")
+    refused(client, "DescribeRegions")
     assert emulator.calls() == {"total": 1, "by_action": {"DescribeRegions": 1}}
 
 
