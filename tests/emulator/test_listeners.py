@@ -604,10 +604,13 @@ def test_writes_inside_the_configuring_window_are_refused(
     emulator.set_faults(configuring_ms=60_000)
     make_tcp_listener(client, lb, 80)
 
-    start = refused(
-        client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80
+    # Create then start works at once, as clients expect; starting opens it.
+    on_listener(client, "StartLoadBalancerListener", lb, 80)
+    stop = refused(
+        client, "StopLoadBalancerListener", load_balancer_id=lb, listener_port=80
     )
-    assert start.code == "ServiceIsConfiguring"
+    assert (stop.code, stop.status_code) == ("ServiceIsConfiguring", 400)
+    assert "The specified service is configuring." in stop.message
 
     update = refused(
         client,
@@ -620,6 +623,6 @@ def test_writes_inside_the_configuring_window_are_refused(
     assert "try again later" in update.message
 
     # Reads are never refused, and the window closing lets writes through.
-    assert tcp_attribute(client, lb).status == "stopped"
+    assert tcp_attribute(client, lb).status == "running"
     emulator.set_faults(configuring_ms=0)
-    on_listener(client, "StartLoadBalancerListener", lb, 80)
+    on_listener(client, "StopLoadBalancerListener", lb, 80)
