@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from slbsync.emulator.faults import SERVED_CONFIGURING_MS
 from slbsync.errors import EmulatorError
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,10 @@ def serve(
         ),
     ] = None,
     configuring_ms: float = typer.Option(
-        0.0, help="Listener configuring window after each change, in ms."
+        SERVED_CONFIGURING_MS,
+        min=0,
+        help="Configuring window after each listener or server group change, "
+        "in ms (0: off).",
     ),
     seed: int | None = typer.Option(None, help="Seed for random faults."),
 ) -> None:

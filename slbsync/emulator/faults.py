@@ -15,7 +15,9 @@ Settings come from ``PUT /_emulator/faults`` or from the flags of
   commit, so a read drawn for one is answered normally (see server.py).
 - ``latency_ms``: added to every signed call; a number, or ``[min, max]``
   for a uniform random delay.
-- ``configuring_ms``: the listener configuring window after a change.
+- ``configuring_ms``: the configuring window after a listener or server
+  group change. Off (0) here; ``slbsync emulator serve`` and the embedded
+  ``endpoint: local`` mode start with ``SERVED_CONFIGURING_MS``.
 - ``seed``: the random draws repeat from run to run for the same seed.
 - ``timeout_ms``: how long a timed-out call is held (default 11 s, past
   the SDK's 10 s read timeout); tests lower it with the client's timeout.
@@ -38,6 +40,10 @@ from slbsync.emulator.errors import (
 )
 
 DEFAULT_TIMEOUT_MS = 11_000.0
+# The window `slbsync emulator serve` and `endpoint: local` start with: short
+# enough that slbsync's retries (0.5 s backoff) barely notice it, long enough
+# that a client which never retries busy codes fails here as on the cloud.
+SERVED_CONFIGURING_MS = 200.0
 _RATES = ("throttle_rate", "error_rate", "timeout_rate", "lost_response_rate")
 
 
