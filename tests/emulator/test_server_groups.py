@@ -351,3 +351,47 @@ def test_group_name_rules(client: Any) -> None:
     assert "VServerGroupName" in error.message
     listed = call(client, "DescribeVServerGroups", load_balancer_id=lb)
     assert listed.vserver_groups.vserver_group == []
+
+
+def test_member_change_puts_listeners_of_the_group_in_their_window(
+    emulator: Any, client: Any
+) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
+    other = make_vserver_group(client, lb)
+    make_tcp_listener(client, lb, 80, vserver_group_id=group)
+    make_tcp_listener(client, lb, 81, vserver_group_id=other)
+    emulator.set_faults(configuring_ms=60_000)
+
+    call(
+        client,
+        "AddVServerGroupBackendServers",
+        vserver_group_id=group,
+        backend_servers=servers_json(("i-a", 80, 100)),
+    )
+
+    error = refused(
+        client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80
+    )
+    assert (error.code, error.status_code) == ("ServiceIsConfiguring", 400)
+    assert "The specified service is configuring." in error.message
+    # A listener forwarding to another group is not touched.
+    call(client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=81)
+
+
+def test_member_write_that_changes_nothing_opens_no_window(
+    emulator: Any, client: Any
+) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
+    make_tcp_listener(client, lb, 80, vserver_group_id=group)
+    emulator.set_faults(configuring_ms=60_000)
+
+    call(
+        client,
+        "AddVServerGroupBackendServers",
+        vserver_group_id=group,
+        backend_servers="",
+    )
+
+    call(client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80)
