@@ -94,7 +94,9 @@ def serve(
     error_rate: float = typer.Option(0.0, help="Share of calls failing with 5xx."),
     timeout_rate: float = typer.Option(0.0, help="Share of calls held, then dropped."),
     lost_response_rate: float = typer.Option(
-        0.0, help="Share of writes carried out whose answer is dropped."
+        0.0,
+        help="Share of calls drawn to lose their answer; a write is carried out "
+        "first, a read is answered normally.",
     ),
     latency_ms: str | None = typer.Option(
         None, help="Added latency: MS, or MIN,MAX for a random delay."
