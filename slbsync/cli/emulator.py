@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from slbsync.emulator.faults import SERVED_CONFIGURING_MS
 from slbsync.errors import EmulatorError
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,9 @@ def serve(
     error_rate: float = typer.Option(0.0, help="Share of calls failing with 5xx."),
     timeout_rate: float = typer.Option(0.0, help="Share of calls held, then dropped."),
     lost_response_rate: float = typer.Option(
-        0.0, help="Share of writes carried out whose answer is dropped."
+        0.0,
+        help="Share of calls drawn to lose their answer; a write is carried out "
+        "first, a read is answered normally.",
     ),
     latency_ms: str | None = typer.Option(
         None, help="Added latency: MS, or MIN,MAX for a random delay."
@@ -105,7 +108,10 @@ def serve(
         ),
     ] = None,
     configuring_ms: float = typer.Option(
-        0.0, help="Listener configuring window after each change, in ms."
+        SERVED_CONFIGURING_MS,
+        min=0,
+        help="Configuring window after each listener or server group change, "
+        "in ms (0: off).",
     ),
     seed: int | None = typer.Option(None, help="Seed for random faults."),
 ) -> None:

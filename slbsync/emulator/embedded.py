@@ -37,6 +37,7 @@ def local_emulator(
     Returns ``(endpoint, access_key_id, access_key_secret)``: the default
     key pair, which is public by design.
     """
+    from slbsync.emulator.faults import SERVED_CONFIGURING_MS, FaultSettings
     from slbsync.emulator.server import EmulatorServer
     from slbsync.emulator.signature import (
         DEFAULT_ACCESS_KEY_ID,
@@ -58,7 +59,10 @@ def local_emulator(
                 "to finish, or remove the lock file if no slbsync is running"
             ) from None
         try:
-            server = EmulatorServer(state_path=directory / STATE_FILE).start()
+            server = EmulatorServer(
+                state_path=directory / STATE_FILE,
+                faults=FaultSettings(configuring_ms=SERVED_CONFIGURING_MS),
+            ).start()
         except BaseException:
             file_lock.release()
             raise

@@ -9,10 +9,15 @@ Settings come from ``PUT /_emulator/faults`` or from the flags of
 - ``throttle_rate``, ``error_rate``, ``timeout_rate``, ``lost_response_rate``:
   the share (0 to 1) of signed calls that are throttled, fail with a 5xx,
   are held past the client's read timeout and dropped without a change, or
-  are carried out and then dropped without an answer (writes only).
+  are carried out and then dropped without an answer. One draw per call
+  picks at most one of them, so each rate is its share of all signed calls
+  and together they may not pass 1. A lost response needs a change to
+  commit, so a read drawn for one is answered normally (see server.py).
 - ``latency_ms``: added to every signed call; a number, or ``[min, max]``
   for a uniform random delay.
-- ``configuring_ms``: the listener configuring window after a change.
+- ``configuring_ms``: the configuring window after a listener or server
+  group change. Off (0) here; ``slbsync emulator serve`` and the embedded
+  ``endpoint: local`` mode start with ``SERVED_CONFIGURING_MS``.
 - ``seed``: the random draws repeat from run to run for the same seed.
 - ``timeout_ms``: how long a timed-out call is held (default 11 s, past
   the SDK's 10 s read timeout); tests lower it with the client's timeout.
@@ -35,6 +40,10 @@ from slbsync.emulator.errors import (
 )
 
 DEFAULT_TIMEOUT_MS = 11_000.0
+# The window `slbsync emulator serve` and `endpoint: local` start with: short
+# enough that slbsync's retries (0.5 s backoff) barely notice it, long enough
+# that a client which never retries busy codes fails here as on the cloud.
+SERVED_CONFIGURING_MS = 200.0
 _RATES = ("throttle_rate", "error_rate", "timeout_rate", "lost_response_rate")
 
 
@@ -70,6 +79,7 @@ class FaultSettings:
                 if not 0.0 <= rate <= 1.0:
                     raise ValueError(f"{name} must be between 0 and 1, got {rate}")
                 setattr(settings, name, rate)
+        _check_rates_fit(settings)
         for name in ("configuring_ms", "timeout_ms"):
             if name in data:
                 setattr(settings, name, _non_negative(data, name))
@@ -81,6 +91,17 @@ class FaultSettings:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _check_rates_fit(settings: FaultSettings) -> None:
+    """The rates are shares of the same calls, so they cannot add up past 1."""
+    total = sum(getattr(settings, name) for name in _RATES)
+    if total > 1.0 + 1e-9:
+        shares = ", ".join(f"{name}={getattr(settings, name):g}" for name in _RATES)
+        raise ValueError(
+            f"the fault rates add up to {total:g}, more than 1 ({shares}); "
+            "each is a share of all signed calls, so lower some of them"
+        )
 
 
 def _number(data: dict[str, Any], name: str, kind: type) -> Any:
@@ -144,6 +165,13 @@ class _TokenBucket:
         return self.tokens >= 1.0
 
 
+def _server_error(draw: float, low: float, high: float) -> ApiError:
+    """500 in the lower half of the error band, 503 in the upper half."""
+    if draw < (low + high) / 2:
+        return InternalError()
+    return ServiceUnavailable()
+
+
 class Faults:
     """Decides, call by call, which fault to inject."""
 
@@ -181,18 +209,20 @@ class Faults:
             decision.refusal = Throttling()
             return decision
 
-        # One draw per kind of fault, always in the same order, so a seed
-        # gives the same faults for the same sequence of calls.
-        draws = [self._random.random() for _ in _RATES]
-        if draws[0] < settings.throttle_rate:
+        # One draw per call, split into a band per fault laid end to end:
+        # each rate is then its share of all signed calls, and a seed gives
+        # the same faults for the same sequence of calls.
+        draw = self._random.random()
+        throttled = settings.throttle_rate
+        failed = throttled + settings.error_rate
+        timed_out = failed + settings.timeout_rate
+        if draw < throttled:
             decision.refusal = Throttling()
-        elif draws[1] < settings.error_rate:
-            decision.refusal = (
-                InternalError() if self._random.random() < 0.5 else ServiceUnavailable()
-            )
-        elif draws[2] < settings.timeout_rate:
+        elif draw < failed:
+            decision.refusal = _server_error(draw, throttled, failed)
+        elif draw < timed_out:
             decision.timeout_seconds = settings.timeout_ms / 1000.0
-        elif draws[3] < settings.lost_response_rate:
+        elif draw < timed_out + settings.lost_response_rate:
             decision.lose_response = True
         return decision
 

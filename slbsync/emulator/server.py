@@ -241,6 +241,9 @@ class EmulatorServer:
         # On disk before it is answered; synced outside the lock, so that
         # concurrent writers share one fsync.
         self.store.commit(sequence)
+        # Only a write can lose its answer: it leaves a change the client
+        # must settle by reading. A read has nothing to commit; its answer
+        # dropped would look to a client like a timeout (timeout_rate).
         if decision is not None and decision.lose_response and spec.writes:
             raise _LoseResponse()
         return body

@@ -66,10 +66,10 @@ def test_ip_version_defaults_to_ipv4(client: Client) -> None:
 
 
 @pytest.mark.parametrize("name", ["", "has space", "x" * 81, "star*"])
-def test_bad_acl_name_is_refused(slb_client: Client, name: str) -> None:
+def test_bad_acl_name_is_refused(client: Client, name: str) -> None:
     code = "MissingParameter" if name == "" else "InvalidParameter"
 
-    error = expect_refused(lambda: create(slb_client, name), code)
+    error = expect_refused(lambda: create(client, name), code)
 
     assert "AclName" in error.message
 
@@ -86,13 +86,11 @@ def test_acl_name_is_unique_per_region(client: Client) -> None:
     assert client.create_access_control_list(other).body.acl_id
 
 
-def test_region_holds_at_most_fifty_acls(slb_client: Client) -> None:
+def test_region_holds_at_most_fifty_acls(client: Client) -> None:
     for number in range(50):
-        create(slb_client, f"acl-{number}")
+        create(client, f"acl-{number}")
 
-    error = expect_refused(
-        lambda: create(slb_client, "one-too-many"), "AclNumberOverLimit"
-    )
+    error = expect_refused(lambda: create(client, "one-too-many"), "AclNumberOverLimit")
 
     assert "50" in error.message
 
@@ -142,16 +140,16 @@ def test_entries_already_present_are_skipped(client: Client) -> None:
     ]
 
 
-def test_single_quoted_entries_are_accepted(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_single_quoted_entries_are_accepted(client: Client) -> None:
+    acl_id = create(client)
 
-    slb_client.add_access_control_list_entry(
+    client.add_access_control_list_entry(
         models.AddAccessControlListEntryRequest(
             region_id=REGION, acl_id=acl_id, acl_entrys="[{'entry': '10.2.0.0/16'}]"
         )
     )
 
-    assert entry_ips(slb_client, acl_id) == ["10.2.0.0/16"]
+    assert entry_ips(client, acl_id) == ["10.2.0.0/16"]
 
 
 @pytest.mark.parametrize(
@@ -164,17 +162,17 @@ def test_single_quoted_entries_are_accepted(slb_client: Client) -> None:
     ],
 )
 def test_entry_that_is_not_a_cidr_block_is_refused(
-    slb_client: Client, entry: str, words: str
+    client: Client, entry: str, words: str
 ) -> None:
-    acl_id = create(slb_client)
+    acl_id = create(client)
 
     error = expect_refused(
-        lambda: add(slb_client, acl_id, [{"entry": "10.9.0.0/16"}, {"entry": entry}]),
+        lambda: add(client, acl_id, [{"entry": "10.9.0.0/16"}, {"entry": entry}]),
         "AclEntryIllegal",
     )
 
     assert entry in error.message and words in error.message
-    assert entry_ips(slb_client, acl_id) == []
+    assert entry_ips(client, acl_id) == []
 
 
 def test_entry_of_the_other_ip_version_is_refused(client: Client) -> None:
@@ -191,55 +189,53 @@ def test_entry_of_the_other_ip_version_is_refused(client: Client) -> None:
     assert entry_ips(client, v6) == ["2001:db8::/32"]
 
 
-def test_ipv6_entries_are_kept_in_canonical_form(slb_client: Client) -> None:
-    acl_id = create(slb_client, "v6", address_ipversion="ipv6")
+def test_ipv6_entries_are_kept_in_canonical_form(client: Client) -> None:
+    acl_id = create(client, "v6", address_ipversion="ipv6")
 
-    add(
-        slb_client, acl_id, [{"entry": "2001:DB8:0:0::/64"}, {"entry": "2001:db8::/64"}]
-    )
-    assert entry_ips(slb_client, acl_id) == ["2001:db8::/64"]
-    slb_client.remove_access_control_list_entry(
+    add(client, acl_id, [{"entry": "2001:DB8:0:0::/64"}, {"entry": "2001:db8::/64"}])
+    assert entry_ips(client, acl_id) == ["2001:db8::/64"]
+    client.remove_access_control_list_entry(
         models.RemoveAccessControlListEntryRequest(
             region_id=REGION, acl_id=acl_id, acl_entrys='[{"entry": "2001:0DB8::/64"}]'
         )
     )
 
-    assert entry_ips(slb_client, acl_id) == []
+    assert entry_ips(client, acl_id) == []
 
 
-def test_more_than_fifty_entries_in_one_call_is_refused(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_more_than_fifty_entries_in_one_call_is_refused(client: Client) -> None:
+    acl_id = create(client)
     entries = [{"entry": f"10.0.{n}.0/24"} for n in range(51)]
 
-    error = expect_refused(lambda: add(slb_client, acl_id, entries), "InvalidParameter")
+    error = expect_refused(lambda: add(client, acl_id, entries), "InvalidParameter")
 
     assert "At most 50 entries" in error.message
-    assert entry_ips(slb_client, acl_id) == []
+    assert entry_ips(client, acl_id) == []
 
 
-def test_acl_holds_at_most_three_hundred_entries(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_acl_holds_at_most_three_hundred_entries(client: Client) -> None:
+    acl_id = create(client)
     for batch in range(6):
-        add(slb_client, acl_id, [{"entry": f"10.{batch}.{n}.0/24"} for n in range(50)])
+        add(client, acl_id, [{"entry": f"10.{batch}.{n}.0/24"} for n in range(50)])
 
     error = expect_refused(
-        lambda: add(slb_client, acl_id, [{"entry": "172.16.0.0/12"}]),
+        lambda: add(client, acl_id, [{"entry": "172.16.0.0/12"}]),
         "AclEntryExceedLimit",
     )
 
     assert "300" in error.message
-    assert attribute(slb_client, acl_id).total_acl_entry == 300
+    assert attribute(client, acl_id).total_acl_entry == 300
 
 
-def test_malformed_entry_json_is_refused(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_malformed_entry_json_is_refused(client: Client) -> None:
+    acl_id = create(client)
 
     for text in ("[{entry: 10.0.0.0/8", '{"entry": "10.0.0.0/8"}', "[]"):
         request = models.AddAccessControlListEntryRequest(
             region_id=REGION, acl_id=acl_id, acl_entrys=text
         )
         error = expect_refused(
-            lambda r=request: slb_client.add_access_control_list_entry(r),
+            lambda r=request: client.add_access_control_list_entry(r),
             "InvalidParameter",
         )
         assert "AclEntrys" in error.message
@@ -260,18 +256,18 @@ def test_remove_entries_skips_absent_ones(client: Client) -> None:
     assert entry_ips(client, acl_id) == ["10.1.0.0/24"]
 
 
-def test_removing_only_absent_entries_is_acl_entry_empty(slb_client: Client) -> None:
-    acl_id = create(slb_client)
-    add(slb_client, acl_id, [{"entry": "10.0.0.0/24"}])
+def test_removing_only_absent_entries_is_acl_entry_empty(client: Client) -> None:
+    acl_id = create(client)
+    add(client, acl_id, [{"entry": "10.0.0.0/24"}])
     request = models.RemoveAccessControlListEntryRequest(
         region_id=REGION, acl_id=acl_id, acl_entrys='[{"entry": "10.9.0.0/24"}]'
     )
 
     expect_refused(
-        lambda: slb_client.remove_access_control_list_entry(request), "AclEntryEmpty"
+        lambda: client.remove_access_control_list_entry(request), "AclEntryEmpty"
     )
 
-    assert entry_ips(slb_client, acl_id) == ["10.0.0.0/24"]
+    assert entry_ips(client, acl_id) == ["10.0.0.0/24"]
 
 
 def test_attribute_pages_entries_and_filters_by_comment(client: Client) -> None:
@@ -297,11 +293,11 @@ def test_attribute_pages_entries_and_filters_by_comment(client: Client) -> None:
     assert len(odd.acl_entrys.acl_entry) == 12 and odd.total_acl_entry == 12
 
 
-def test_attribute_page_size_over_fifty_is_refused(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_attribute_page_size_over_fifty_is_refused(client: Client) -> None:
+    acl_id = create(client)
 
     error = expect_refused(
-        lambda: attribute(slb_client, acl_id, page_size=51), "InvalidParameter"
+        lambda: attribute(client, acl_id, page_size=51), "InvalidParameter"
     )
 
     assert "PageSize" in error.message
@@ -367,14 +363,14 @@ def test_describe_filters_by_tags_and_shows_them(client: Client) -> None:
     assert found.acls.acl[0].resource_group_id
 
 
-def test_describe_lists_only_the_requested_region(slb_client: Client) -> None:
-    create(slb_client, "here")
+def test_describe_lists_only_the_requested_region(client: Client) -> None:
+    create(client, "here")
     other = models.CreateAccessControlListRequest(
         region_id="cn-beijing", acl_name="there"
     )
-    slb_client.create_access_control_list(other)
+    client.create_access_control_list(other)
 
-    assert [acl.acl_name for acl in describe(slb_client).acls.acl] == ["here"]
+    assert [acl.acl_name for acl in describe(client).acls.acl] == ["here"]
 
 
 def test_rename_checks_the_name_and_its_uniqueness(client: Client) -> None:
@@ -454,23 +450,23 @@ def test_acl_used_by_a_listener_cannot_be_deleted(client: Client) -> None:
     ] == [(lb_id, 80, "http", "white")]
 
 
-def test_acl_of_another_region_is_not_found(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_acl_of_another_region_is_not_found(client: Client) -> None:
+    acl_id = create(client)
     request = models.DescribeAccessControlListAttributeRequest(
         region_id="cn-beijing", acl_id=acl_id
     )
 
     expect_refused(
-        lambda: slb_client.describe_access_control_list_attribute(request),
+        lambda: client.describe_access_control_list_attribute(request),
         "AclNotExist",
         404,
     )
 
 
-def test_tag_resources_tags_an_acl(slb_client: Client) -> None:
-    acl_id = create(slb_client)
+def test_tag_resources_tags_an_acl(client: Client) -> None:
+    acl_id = create(client)
 
-    slb_client.tag_resources(
+    client.tag_resources(
         models.TagResourcesRequest(
             region_id=REGION,
             resource_type="acl",
@@ -479,5 +475,5 @@ def test_tag_resources_tags_an_acl(slb_client: Client) -> None:
         )
     )
 
-    tags = attribute(slb_client, acl_id).tags.tag
+    tags = attribute(client, acl_id).tags.tag
     assert [(tag.tag_key, tag.tag_value) for tag in tags] == [("team", "im")]

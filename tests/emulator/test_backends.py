@@ -53,30 +53,30 @@ def test_add_set_and_remove(client: Any) -> None:
     assert attached(client, lb) == [("i-b", 0)]
 
 
-def test_adding_an_attached_server_again_is_ignored(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_adding_an_attached_server_again_is_ignored(client: Any) -> None:
+    lb = make_load_balancer(client)
     call(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb,
         backend_servers=default_group(("i-a", 100)),
     )
 
     call(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb,
         backend_servers=default_group(("i-a", 10)),
     )
 
-    assert attached(slb_client, lb) == [("i-a", 100)]
+    assert attached(client, lb) == [("i-a", 100)]
 
 
-def test_set_refuses_a_server_not_attached(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_set_refuses_a_server_not_attached(client: Any) -> None:
+    lb = make_load_balancer(client)
 
     error = refused(
-        slb_client,
+        client,
         "SetBackendServers",
         load_balancer_id=lb,
         backend_servers=default_group(("i-a", 10)),
@@ -86,31 +86,31 @@ def test_set_refuses_a_server_not_attached(slb_client: Any) -> None:
     assert "i-a is not attached" in error.message
 
 
-def test_more_than_twenty_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_more_than_twenty_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
     servers = [(f"i-{n}", 100) for n in range(21)]
 
     error = refused(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb,
         backend_servers=default_group(*servers),
     )
 
     assert error.code == "TooManyBackendServers"
-    assert attached(slb_client, lb) == []
+    assert attached(client, lb) == []
 
 
-def test_missing_backend_servers_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    error = refused(slb_client, "AddBackendServers", load_balancer_id=lb)
+def test_missing_backend_servers_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
+    error = refused(client, "AddBackendServers", load_balancer_id=lb)
     assert error.code == "MissingParameter"
     assert "BackendServers" in error.message
 
 
-def test_unknown_load_balancer_is_refused(slb_client: Any) -> None:
+def test_unknown_load_balancer_is_refused(client: Any) -> None:
     error = refused(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id="lb-missing",
         backend_servers=default_group(("i-a", 100)),

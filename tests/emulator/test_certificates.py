@@ -147,7 +147,7 @@ def test_upload_ecdsa_certificate_with_a_chain(
 
 
 def test_traditional_openssl_key_is_accepted(
-    slb_client: Client, rsa_key: rsa.RSAPrivateKey
+    client: Client, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     certificate = cert_pem(make_certificate(rsa_key))
     traditional = key_pem(
@@ -155,7 +155,7 @@ def test_traditional_openssl_key_is_accepted(
     )
 
     assert traditional.startswith("-----BEGIN RSA PRIVATE KEY-----")
-    assert upload(slb_client, certificate, traditional).server_certificate_id
+    assert upload(client, certificate, traditional).server_certificate_id
 
 
 def test_key_of_another_certificate_is_refused(
@@ -174,7 +174,7 @@ def test_key_of_another_certificate_is_refused(
 
 @pytest.mark.parametrize("format", ["PKCS8", "TraditionalOpenSSL"])
 def test_encrypted_key_is_refused(
-    slb_client: Client,
+    client: Client,
     ec_key: ec.EllipticCurvePrivateKey,
     ec_certificate: x509.Certificate,
     format: str,
@@ -186,7 +186,7 @@ def test_encrypted_key_is_refused(
     )
 
     error = expect_refused(
-        lambda: upload(slb_client, cert_pem(ec_certificate), encrypted),
+        lambda: upload(client, cert_pem(ec_certificate), encrypted),
         "PrivateKeyEncryption",
     )
 
@@ -208,12 +208,12 @@ def test_garbage_certificate_is_key_format_error(
 
 
 def test_garbage_private_key_is_refused(
-    slb_client: Client, ec_certificate: x509.Certificate
+    client: Client, ec_certificate: x509.Certificate
 ) -> None:
     garbage = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
 
     error = expect_refused(
-        lambda: upload(slb_client, cert_pem(ec_certificate), garbage),
+        lambda: upload(client, cert_pem(ec_certificate), garbage),
         "InvalidParameter",
     )
 
@@ -221,14 +221,14 @@ def test_garbage_private_key_is_refused(
     assert "bm90IGEga2V5" not in error.message
 
 
-def test_unsupported_key_kind_is_refused(slb_client: Client) -> None:
+def test_unsupported_key_kind_is_refused(client: Client) -> None:
     for key in (
         ed25519.Ed25519PrivateKey.generate(),
         ec.generate_private_key(ec.SECP256K1()),
     ):
         certificate = cert_pem(make_certificate(key))
         error = expect_refused(
-            lambda c=certificate, k=key: upload(slb_client, c, key_pem(k)),
+            lambda c=certificate, k=key: upload(client, c, key_pem(k)),
             "InvalidParameter",
         )
         assert "ECDSA P-256" in error.message
@@ -247,23 +247,23 @@ def test_missing_certificate_or_key_is_refused(
 
 
 def test_expired_certificate_is_accepted_with_its_past_expiry(
-    slb_client: Client, ec_key: ec.EllipticCurvePrivateKey
+    client: Client, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
     expired = make_certificate(ec_key, not_after=NOW - dt.timedelta(days=1))
 
-    body = upload(slb_client, cert_pem(expired), key_pem(ec_key))
+    body = upload(client, cert_pem(expired), key_pem(ec_key))
 
     assert body.expire_time_stamp < NOW.timestamp() * 1000
 
 
 def test_certificate_name_must_start_with_a_letter(
-    slb_client: Client,
+    client: Client,
     ec_certificate: x509.Certificate,
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     error = expect_refused(
         lambda: upload(
-            slb_client,
+            client,
             cert_pem(ec_certificate),
             key_pem(ec_key),
             server_certificate_name="1st",
@@ -274,13 +274,13 @@ def test_certificate_name_must_start_with_a_letter(
     assert "ServerCertificateName" in error.message
 
 
-def test_alicloud_certificate_reference_is_not_emulated(slb_client: Client) -> None:
+def test_alicloud_certificate_reference_is_not_emulated(client: Client) -> None:
     request = models.UploadServerCertificateRequest(
         region_id=REGION, ali_cloud_certificate_id="775001"
     )
 
     error = expect_refused(
-        lambda: slb_client.upload_server_certificate(request), "NotEmulated", 501
+        lambda: client.upload_server_certificate(request), "NotEmulated", 501
     )
 
     assert "AliCloudCertificateId" in error.message
@@ -346,15 +346,15 @@ def test_rename_and_delete_server_certificate(
 
 
 def test_region_holds_at_most_a_hundred_server_certificates(
-    slb_client: Client,
+    client: Client,
     ec_certificate: x509.Certificate,
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     for _ in range(100):
-        upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key))
+        upload(client, cert_pem(ec_certificate), key_pem(ec_key))
 
     error = expect_refused(
-        lambda: upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key)),
+        lambda: upload(client, cert_pem(ec_certificate), key_pem(ec_key)),
         "OverQuota",
     )
 
@@ -472,15 +472,15 @@ def test_garbage_ca_certificate_and_unknown_id_are_refused(client: Client) -> No
 
 
 def test_server_and_ca_certificates_are_listed_apart(
-    slb_client: Client,
+    client: Client,
     ec_certificate: x509.Certificate,
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
-    upload(slb_client, cert_pem(ec_certificate), key_pem(ec_key))
-    ca_id = upload_ca(slb_client, cert_pem(ec_certificate))
+    upload(client, cert_pem(ec_certificate), key_pem(ec_key))
+    ca_id = upload_ca(client, cert_pem(ec_certificate))
 
-    assert [c.cacertificate_id for c in ca_certificates(slb_client)] == [ca_id]
-    assert len(server_certificates(slb_client)) == 1
+    assert [c.cacertificate_id for c in ca_certificates(client)] == [ca_id]
+    assert len(server_certificates(client)) == 1
 
 
 def _key_fragments(pem: str) -> list[str]:
@@ -490,7 +490,7 @@ def _key_fragments(pem: str) -> list[str]:
 
 
 def test_private_key_appears_in_no_answer_state_or_log(
-    slb_client: Client,
+    client: Client,
     emulator: Any,
     rsa_key: rsa.RSAPrivateKey,
     caplog: pytest.LogCaptureFixture,
@@ -501,11 +501,11 @@ def test_private_key_appears_in_no_answer_state_or_log(
     private = key_pem(rsa_key)
     certificate = cert_pem(make_certificate(rsa_key))
 
-    uploaded = upload(slb_client, certificate, private)
+    uploaded = upload(client, certificate, private)
     mismatch = make_certificate(ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(AlibabaCloudException) as refusal:
-        upload(slb_client, cert_pem(mismatch), private)
-    described = slb_client.describe_server_certificates(
+        upload(client, cert_pem(mismatch), private)
+    described = client.describe_server_certificates(
         models.DescribeServerCertificatesRequest(region_id=REGION)
     ).body
 
@@ -618,35 +618,31 @@ def test_domain_extension_lifecycle(
     assert "does not exist" in error.message
 
 
-def test_domain_extension_checks(
-    slb_client: Client, https_site: tuple[str, str]
-) -> None:
+def test_domain_extension_checks(client: Client, https_site: tuple[str, str]) -> None:
     lb_id, cert_id = https_site
     for domain in ("a.example.com", "b.example.com", "c.example.com"):
-        create_extension(slb_client, lb_id, domain, cert_id)
+        create_extension(client, lb_id, domain, cert_id)
 
     duplicate = expect_refused(
-        lambda: create_extension(slb_client, lb_id, "a.example.com", cert_id),
+        lambda: create_extension(client, lb_id, "a.example.com", cert_id),
         "InvalidParameter",
     )
     quota = expect_refused(
-        lambda: create_extension(slb_client, lb_id, "d.example.com", cert_id),
+        lambda: create_extension(client, lb_id, "d.example.com", cert_id),
         "OverQuota",
     )
     expect_refused(
-        lambda: create_extension(slb_client, lb_id, "bad domain", cert_id),
+        lambda: create_extension(client, lb_id, "bad domain", cert_id),
         "InvalidParameter",
     )
     expect_refused(
-        lambda: create_extension(
-            slb_client, lb_id, "e.example.com", "nope-cn-hangzhou"
-        ),
+        lambda: create_extension(client, lb_id, "e.example.com", "nope-cn-hangzhou"),
         "ServerCertificateId.NotFound",
         404,
     )
 
     assert "already" in duplicate.message and "3" in quota.message
-    assert len(extensions(slb_client, lb_id)) == 3
+    assert len(extensions(client, lb_id)) == 3
 
 
 def test_certificate_of_a_domain_extension_cannot_be_deleted(
@@ -671,22 +667,22 @@ def test_certificate_of_a_domain_extension_cannot_be_deleted(
 
 
 def test_deleting_the_listener_or_load_balancer_drops_extensions(
-    slb_client: Client, https_site: tuple[str, str], emulator: Any
+    client: Client, https_site: tuple[str, str], emulator: Any
 ) -> None:
     lb_id, cert_id = https_site
-    extension_id = create_extension(slb_client, lb_id, "chat.example.com", cert_id)
+    extension_id = create_extension(client, lb_id, "chat.example.com", cert_id)
 
-    slb_client.delete_load_balancer_listener(
+    client.delete_load_balancer_listener(
         models.DeleteLoadBalancerListenerRequest(
             region_id=REGION, load_balancer_id=lb_id, listener_port=443
         )
     )
     expect_refused(
-        lambda: extension_attribute(slb_client, extension_id),
+        lambda: extension_attribute(client, extension_id),
         "InvalidParameter.DomainExtensionId",
         404,
     )
-    slb_client.create_load_balancer_httpslistener(
+    client.create_load_balancer_httpslistener(
         models.CreateLoadBalancerHTTPSListenerRequest(
             region_id=REGION,
             load_balancer_id=lb_id,
@@ -697,10 +693,10 @@ def test_deleting_the_listener_or_load_balancer_drops_extensions(
             server_certificate_id=cert_id,
         )
     )
-    assert extensions(slb_client, lb_id) == []
-    create_extension(slb_client, lb_id, "chat.example.com", cert_id)
+    assert extensions(client, lb_id) == []
+    create_extension(client, lb_id, "chat.example.com", cert_id)
 
-    slb_client.delete_load_balancer(
+    client.delete_load_balancer(
         models.DeleteLoadBalancerRequest(region_id=REGION, load_balancer_id=lb_id)
     )
 
@@ -708,14 +704,14 @@ def test_deleting_the_listener_or_load_balancer_drops_extensions(
 
 
 def test_certificate_of_another_region_is_not_found(
-    slb_client: Client,
+    client: Client,
     ec_certificate: x509.Certificate,
     ec_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     cert_id = upload(
-        slb_client, cert_pem(ec_certificate), key_pem(ec_key)
+        client, cert_pem(ec_certificate), key_pem(ec_key)
     ).server_certificate_id
-    ca_id = upload_ca(slb_client, cert_pem(ec_certificate))
+    ca_id = upload_ca(client, cert_pem(ec_certificate))
     rename = models.SetServerCertificateNameRequest(
         region_id="cn-beijing",
         server_certificate_id=cert_id,
@@ -726,18 +722,18 @@ def test_certificate_of_another_region_is_not_found(
     )
 
     expect_refused(
-        lambda: slb_client.set_server_certificate_name(rename),
+        lambda: client.set_server_certificate_name(rename),
         "ServerCertificateId.NotFound",
         404,
     )
     expect_refused(
-        lambda: slb_client.delete_cacertificate(delete_ca),
+        lambda: client.delete_cacertificate(delete_ca),
         "CACertificateId.NotFound",
         404,
     )
     beijing = models.DescribeServerCertificatesRequest(region_id="cn-beijing")
     assert (
-        slb_client.describe_server_certificates(
+        client.describe_server_certificates(
             beijing
         ).body.server_certificates.server_certificate
         == []

@@ -13,10 +13,10 @@ from tests.emulator.slb_helpers import call
 REGION = "cn-hangzhou"
 
 
-def test_calls_counts_signed_calls_by_action(emulator: Any, slb_client: Any) -> None:
-    call(slb_client, "DescribeRegions")
-    call(slb_client, "DescribeRegions")
-    call(slb_client, "CreateLoadBalancer", region_id=REGION)
+def test_calls_counts_signed_calls_by_action(emulator: Any, client: Any) -> None:
+    call(client, "DescribeRegions")
+    call(client, "DescribeRegions")
+    call(client, "CreateLoadBalancer", region_id=REGION)
     emulator.control("GET", "state")  # control calls are not counted
     assert emulator.calls() == {
         "total": 3,
@@ -26,20 +26,18 @@ def test_calls_counts_signed_calls_by_action(emulator: Any, slb_client: Any) -> 
     assert emulator.calls() == {"total": 0, "by_action": {}}
 
 
-def test_reset_forgets_resources_calls_and_faults(
-    emulator: Any, slb_client: Any
-) -> None:
-    call(slb_client, "CreateLoadBalancer", region_id=REGION)
+def test_reset_forgets_resources_calls_and_faults(emulator: Any, client: Any) -> None:
+    call(client, "CreateLoadBalancer", region_id=REGION)
     emulator.set_faults(latency_ms=1)
     emulator.reset()
-    assert call(slb_client, "DescribeLoadBalancers", region_id=REGION).total_count == 0
+    assert call(client, "DescribeLoadBalancers", region_id=REGION).total_count == 0
     assert emulator.control("GET", "faults")["latency_ms"] == 0
     assert emulator.calls()["total"] == 1
 
 
-def test_state_dump_shows_every_table(emulator: Any, slb_client: Any) -> None:
+def test_state_dump_shows_every_table(emulator: Any, client: Any) -> None:
     lb = call(
-        slb_client, "CreateLoadBalancer", region_id=REGION, load_balancer_name="dumped"
+        client, "CreateLoadBalancer", region_id=REGION, load_balancer_name="dumped"
     )
     state = emulator.control("GET", "state")
     record = state["tables"]["load_balancers"][lb.load_balancer_id]
@@ -91,13 +89,13 @@ def test_bad_control_requests_are_explained(
 
 
 def test_health_override_shows_in_describe_health_status(
-    emulator: Any, slb_client: Any
+    emulator: Any, client: Any
 ) -> None:
     import json
 
-    lb = call(slb_client, "CreateLoadBalancer", region_id=REGION).load_balancer_id
+    lb = call(client, "CreateLoadBalancer", region_id=REGION).load_balancer_id
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -105,14 +103,14 @@ def test_health_override_shows_in_describe_health_status(
         bandwidth=-1,
     )
     call(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb,
         backend_servers=json.dumps([{"ServerId": "i-node1"}]),
     )
-    call(slb_client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80)
+    call(client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80)
     emulator.control("PUT", "health", {"server_id": "i-node1", "status": "abnormal"})
-    body = call(slb_client, "DescribeHealthStatus", load_balancer_id=lb)
+    body = call(client, "DescribeHealthStatus", load_balancer_id=lb)
     statuses = {
         (s.server_id, s.server_health_status)
         for s in body.backend_servers.backend_server

@@ -14,6 +14,12 @@ from tests.conftest import make_ecs_client
 REGION = "cn-hangzhou"
 
 
+@pytest.fixture(params=["v3", "v2"])
+def ecs_client(request: pytest.FixtureRequest, emulator: Any) -> Any:
+    """The official ECS SDK client, in each signature mode (ACS3 and RPC v2)."""
+    return make_ecs_client(emulator, request.param)
+
+
 @pytest.fixture
 def seeded(emulator: Any) -> Any:
     emulator.seed_instances(
@@ -101,20 +107,22 @@ def test_a_filter_not_emulated_is_refused(seeded: Any, ecs_client: Any) -> None:
     assert "ImageId" in info.value.message
 
 
-def test_stopped_instance_cannot_become_a_backend(seeded: Any, slb_client: Any) -> None:
+def test_stopped_instance_cannot_become_a_backend(seeded: Any, client: Any) -> None:
     from tests.emulator.slb_helpers import call, refused
 
-    lb = call(slb_client, "CreateLoadBalancer", region_id=REGION)
+    lb = call(client, "CreateLoadBalancer", region_id=REGION)
     error = refused(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb.load_balancer_id,
         backend_servers=json.dumps([{"ServerId": "i-chat2"}]),
     )
-    assert error.code == "ObtainIpFail"
+    assert (error.code, error.status_code) == ("ObtainIpFail", 400)
+    assert "i-chat2 is not running" in error.message
 
 
-def test_strict_backends_refuse_instances_never_seeded() -> None:
+@pytest.mark.parametrize("signature", ["v3", "v2"])
+def test_strict_backends_refuse_instances_never_seeded(signature: str) -> None:
     from slbsync.emulator.server import EmulatorServer
     from tests.conftest import EmulatorHandle, make_slb_client
     from tests.emulator.slb_helpers import call, refused
@@ -123,7 +131,7 @@ def test_strict_backends_refuse_instances_never_seeded() -> None:
     try:
         handle = EmulatorHandle(server)
         handle.seed_instances({"id": "i-known"})
-        client = make_slb_client(handle)
+        client = make_slb_client(handle, signature)
         lb = call(client, "CreateLoadBalancer", region_id=REGION).load_balancer_id
         error = refused(
             client,

@@ -75,3 +75,16 @@ def test_state_carries_over_between_invocations(tmp_path: Path) -> None:
 
     assert invoke("create") == "offline"
     assert invoke("read") == "offline"
+
+
+def test_embedded_emulator_has_the_served_configuring_window(tmp_path: Path) -> None:
+    import json
+    import urllib.request
+
+    from slbsync.emulator.faults import SERVED_CONFIGURING_MS
+
+    endpoint, _, _ = local_emulator(tmp_path / ".slbsync")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://{endpoint}/_emulator/faults", timeout=10) as answer:
+        faults = json.loads(answer.read())
+    assert faults["configuring_ms"] == SERVED_CONFIGURING_MS > 0

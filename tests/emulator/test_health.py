@@ -35,41 +35,39 @@ def test_running_listener_reports_normal_backends(client: Any) -> None:
     ]
 
 
-def test_stopped_listener_and_check_off_are_unavailable(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb, ("i-a", 8080, 100))
-    make_tcp_listener(slb_client, lb, 80, vserver_group_id=group)
-    make_tcp_listener(
-        slb_client, lb, 81, vserver_group_id=group, health_check_switch="off"
-    )
-    on_listener(slb_client, "StartLoadBalancerListener", lb, 81)
+def test_stopped_listener_and_check_off_are_unavailable(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb, ("i-a", 8080, 100))
+    make_tcp_listener(client, lb, 80, vserver_group_id=group)
+    make_tcp_listener(client, lb, 81, vserver_group_id=group, health_check_switch="off")
+    on_listener(client, "StartLoadBalancerListener", lb, 81)
 
-    assert health(slb_client, lb) == [
+    assert health(client, lb) == [
         ("i-a", 8080, 80, "unavailable"),
         ("i-a", 8080, 81, "unavailable"),
     ]
 
 
-def test_override_from_the_control_api(emulator: Any, slb_client: Any) -> None:
+def test_override_from_the_control_api(emulator: Any, client: Any) -> None:
     emulator.seed_instances({"id": "i-a", "private_ip": "10.0.0.5"})
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
     call(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=lb,
         backend_servers=json.dumps([{"ServerId": "i-a", "Weight": 100}]),
     )
-    make_tcp_listener(slb_client, lb, 80, backend_server_port=9000)
-    make_tcp_listener(slb_client, lb, 81, backend_server_port=9001)
-    on_listener(slb_client, "StartLoadBalancerListener", lb, 80)
-    on_listener(slb_client, "StartLoadBalancerListener", lb, 81)
+    make_tcp_listener(client, lb, 80, backend_server_port=9000)
+    make_tcp_listener(client, lb, 81, backend_server_port=9001)
+    on_listener(client, "StartLoadBalancerListener", lb, 80)
+    on_listener(client, "StartLoadBalancerListener", lb, 81)
     emulator.control(
         "PUT",
         "health",
         {"server_id": "i-a", "status": "abnormal", "port": 9000},
     )
 
-    body = call(slb_client, "DescribeHealthStatus", load_balancer_id=lb)
+    body = call(client, "DescribeHealthStatus", load_balancer_id=lb)
 
     entries = body.backend_servers.backend_server
     assert [(e.port, e.server_health_status) for e in entries] == [
@@ -78,9 +76,9 @@ def test_override_from_the_control_api(emulator: Any, slb_client: Any) -> None:
     ]
     assert entries[0].server_ip == "10.0.0.5"
     assert entries[0].protocol == "tcp"
-    assert health(slb_client, lb, listener_port=81) == [("i-a", 9001, 81, "normal")]
+    assert health(client, lb, listener_port=81) == [("i-a", 9001, 81, "normal")]
 
 
-def test_unknown_load_balancer_is_refused(slb_client: Any) -> None:
-    error = refused(slb_client, "DescribeHealthStatus", load_balancer_id="lb-missing")
+def test_unknown_load_balancer_is_refused(client: Any) -> None:
+    error = refused(client, "DescribeHealthStatus", load_balancer_id="lb-missing")
     assert error.code == "InvalidLoadBalancerId.NotFound"

@@ -164,10 +164,10 @@ def test_missing_bandwidth_is_refused(client: Any, lb: str) -> None:
     assert '"Bandwidth"' in error.message
 
 
-def test_backend_port_needed_without_group(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_backend_port_needed_without_group(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -177,10 +177,10 @@ def test_backend_port_needed_without_group(slb_client: Any) -> None:
     assert "BackendServerPort" in error.message
 
 
-def test_http_listener_needs_health_check_switch(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_http_listener_needs_health_check_switch(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -205,12 +205,12 @@ def test_http_listener_needs_health_check_switch(slb_client: Any) -> None:
     ],
 )
 def test_tcp_knob_out_of_range_is_refused(
-    slb_client: Any, fields: dict[str, Any], code: str, text: str
+    client: Any, fields: dict[str, Any], code: str, text: str
 ) -> None:
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
     fields.setdefault("bandwidth", -1)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -219,15 +219,15 @@ def test_tcp_knob_out_of_range_is_refused(
     )
     assert error.code == code
     assert text in error.message
-    listed = call(slb_client, "DescribeLoadBalancerListeners", load_balancer_id=[lb])
+    listed = call(client, "DescribeLoadBalancerListeners", load_balancer_id=[lb])
     assert listed.total_count == 0
     assert not listed.listeners
 
 
-def test_sch_is_refused_on_http(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_sch_is_refused_on_http(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -249,11 +249,11 @@ def test_sch_is_refused_on_http(slb_client: Any) -> None:
     ],
 )
 def test_http_sticky_session_and_redirect_rules(
-    slb_client: Any, fields: dict[str, Any], missing: str
+    client: Any, fields: dict[str, Any], missing: str
 ) -> None:
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -265,10 +265,10 @@ def test_http_sticky_session_and_redirect_rules(
     assert f'"{missing}"' in error.message
 
 
-def test_bad_cookie_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_bad_cookie_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -282,10 +282,10 @@ def test_bad_cookie_is_refused(slb_client: Any) -> None:
     assert "Cookie" in error.message
 
 
-def test_udp_probe_longer_than_64_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_udp_probe_longer_than_64_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerUDPListener",
         load_balancer_id=lb,
         listener_port=53,
@@ -321,11 +321,11 @@ def test_port_is_unique_per_transport(client: Any, lb: str) -> None:
     )
 
 
-def test_both_group_kinds_are_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_both_group_kinds_are_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -336,12 +336,12 @@ def test_both_group_kinds_are_refused(slb_client: Any) -> None:
     assert error.code == "Abs.VServerGroupIdAndMasterSlaveServerGroupId.MissMatch"
 
 
-def test_group_of_another_load_balancer_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    other = make_load_balancer(slb_client, "other")
-    group = make_vserver_group(slb_client, other)
+def test_group_of_another_load_balancer_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
+    other = make_load_balancer(client, "other")
+    group = make_vserver_group(client, other)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -351,10 +351,10 @@ def test_group_of_another_load_balancer_is_refused(slb_client: Any) -> None:
     assert error.code == "VipNotMatchRspool"
 
 
-def test_unknown_group_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_unknown_group_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -365,9 +365,9 @@ def test_unknown_group_is_refused(slb_client: Any) -> None:
     assert "The specified VServerGroupId does not exist." in error.message
 
 
-def test_unknown_load_balancer_is_refused(slb_client: Any) -> None:
+def test_unknown_load_balancer_is_refused(client: Any) -> None:
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id="lb-missing",
         listener_port=80,
@@ -377,13 +377,13 @@ def test_unknown_load_balancer_is_refused(slb_client: Any) -> None:
     assert error.code == "InvalidLoadBalancerId.NotFound"
 
 
-def test_listener_quota_is_fifty(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_listener_quota_is_fifty(client: Any) -> None:
+    lb = make_load_balancer(client)
     for port in range(1, 51):
-        make_tcp_listener(slb_client, lb, port)
+        make_tcp_listener(client, lb, port)
 
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=51,
@@ -417,37 +417,37 @@ def test_set_changes_only_what_it_names(client: Any, lb: str) -> None:
     assert body.persistence_timeout == 30
 
 
-def test_set_switches_between_groups(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
-    make_tcp_listener(slb_client, lb, 80)
+def test_set_switches_between_groups(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
+    make_tcp_listener(client, lb, 80)
 
     call(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
         vserver_group="on",
         vserver_group_id=group,
     )
-    assert tcp_attribute(slb_client, lb).vserver_group_id == group
+    assert tcp_attribute(client, lb).vserver_group_id == group
 
     call(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
         vserver_group="off",
     )
-    assert tcp_attribute(slb_client, lb).vserver_group_id is None
+    assert tcp_attribute(client, lb).vserver_group_id is None
 
 
-def test_refused_set_changes_nothing(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
+def test_refused_set_changes_nothing(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
 
     error = refused(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -457,15 +457,15 @@ def test_refused_set_changes_nothing(slb_client: Any) -> None:
 
     assert error.code == "MissingParameter"
     assert "AclId" in error.message
-    assert tcp_attribute(slb_client, lb).scheduler == "wrr"
+    assert tcp_attribute(client, lb).scheduler == "wrr"
 
 
-def test_dry_run_validates_without_changing(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
+def test_dry_run_validates_without_changing(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
 
     error = refused(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -474,16 +474,16 @@ def test_dry_run_validates_without_changing(slb_client: Any) -> None:
     )
 
     assert error.code == "DryRunOperation"
-    assert tcp_attribute(slb_client, lb).scheduler == "wrr"
+    assert tcp_attribute(client, lb).scheduler == "wrr"
 
 
-def test_acl_binding_is_checked_against_the_store(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
-    acl_id = call(slb_client, "CreateAccessControlList", acl_name="office").acl_id
+def test_acl_binding_is_checked_against_the_store(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
+    acl_id = call(client, "CreateAccessControlList", acl_name="office").acl_id
 
     error = refused(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -494,7 +494,7 @@ def test_acl_binding_is_checked_against_the_store(slb_client: Any) -> None:
     assert error.code == "AclNotExist"
 
     call(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -502,7 +502,7 @@ def test_acl_binding_is_checked_against_the_store(slb_client: Any) -> None:
         acl_type="white",
         acl_id=acl_id,
     )
-    body = tcp_attribute(slb_client, lb)
+    body = tcp_attribute(client, lb)
     assert (body.acl_status, body.acl_type, body.acl_id) == ("on", "white", acl_id)
     assert body.acl_ids.acl_id == [acl_id]
 
@@ -528,40 +528,40 @@ def test_listener_state_machine(client: Any, lb: str) -> None:
 
 
 @pytest.mark.parametrize("running", [True, False])
-def test_delete_from_either_state(slb_client: Any, running: bool) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
-    make_tcp_listener(slb_client, lb, 81)
+def test_delete_from_either_state(client: Any, running: bool) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
+    make_tcp_listener(client, lb, 81)
     if running:
-        on_listener(slb_client, "StartLoadBalancerListener", lb, 80)
+        on_listener(client, "StartLoadBalancerListener", lb, 80)
 
-    on_listener(slb_client, "DeleteLoadBalancerListener", lb, 80)
+    on_listener(client, "DeleteLoadBalancerListener", lb, 80)
 
     error = refused(
-        slb_client,
+        client,
         "DescribeLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
     )
     assert error.code == "InvalidParameter"
-    assert tcp_attribute(slb_client, lb, 81).listener_port == 81
+    assert tcp_attribute(client, lb, 81).listener_port == 81
 
 
-def test_last_listener_deleted_makes_load_balancer_inactive(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
+def test_last_listener_deleted_makes_load_balancer_inactive(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
 
-    on_listener(slb_client, "DeleteLoadBalancerListener", lb, 80)
+    on_listener(client, "DeleteLoadBalancerListener", lb, 80)
 
-    body = call(slb_client, "DescribeLoadBalancerAttribute", load_balancer_id=lb)
+    body = call(client, "DescribeLoadBalancerAttribute", load_balancer_id=lb)
     assert body.load_balancer_status == "inactive"
 
 
-def test_shared_port_needs_the_protocol(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
+def test_shared_port_needs_the_protocol(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerUDPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -570,27 +570,27 @@ def test_shared_port_needs_the_protocol(slb_client: Any) -> None:
     )
 
     error = refused(
-        slb_client, "DeleteLoadBalancerListener", load_balancer_id=lb, listener_port=80
+        client, "DeleteLoadBalancerListener", load_balancer_id=lb, listener_port=80
     )
     assert error.code == "TooManyListeners"
 
     call(
-        slb_client,
+        client,
         "DeleteLoadBalancerListener",
         load_balancer_id=lb,
         listener_port=80,
         listener_protocol="udp",
     )
-    assert tcp_attribute(slb_client, lb).listener_port == 80
+    assert tcp_attribute(client, lb).listener_port == 80
 
 
-def test_delete_load_balancer_takes_its_listeners(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_tcp_listener(slb_client, lb, 80)
+def test_delete_load_balancer_takes_its_listeners(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_tcp_listener(client, lb, 80)
 
-    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb)
+    call(client, "DeleteLoadBalancer", load_balancer_id=lb)
 
-    listed = call(slb_client, "DescribeLoadBalancerListeners", load_balancer_id=[lb])
+    listed = call(client, "DescribeLoadBalancerListeners", load_balancer_id=[lb])
     assert listed.total_count == 0
 
 
@@ -598,19 +598,22 @@ def test_delete_load_balancer_takes_its_listeners(slb_client: Any) -> None:
 
 
 def test_writes_inside_the_configuring_window_are_refused(
-    emulator: Any, slb_client: Any
+    emulator: Any, client: Any
 ) -> None:
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
     emulator.set_faults(configuring_ms=60_000)
-    make_tcp_listener(slb_client, lb, 80)
+    make_tcp_listener(client, lb, 80)
 
-    start = refused(
-        slb_client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80
+    # Create then start works at once, as clients expect; starting opens it.
+    on_listener(client, "StartLoadBalancerListener", lb, 80)
+    stop = refused(
+        client, "StopLoadBalancerListener", load_balancer_id=lb, listener_port=80
     )
-    assert start.code == "ServiceIsConfiguring"
+    assert (stop.code, stop.status_code) == ("ServiceIsConfiguring", 400)
+    assert "The specified service is configuring." in stop.message
 
     update = refused(
-        slb_client,
+        client,
         "SetLoadBalancerTCPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -620,6 +623,6 @@ def test_writes_inside_the_configuring_window_are_refused(
     assert "try again later" in update.message
 
     # Reads are never refused, and the window closing lets writes through.
-    assert tcp_attribute(slb_client, lb).status == "stopped"
+    assert tcp_attribute(client, lb).status == "running"
     emulator.set_faults(configuring_ms=0)
-    on_listener(slb_client, "StartLoadBalancerListener", lb, 80)
+    on_listener(client, "StopLoadBalancerListener", lb, 80)

@@ -118,26 +118,26 @@ def test_paging_with_next_token(client: Any) -> None:
     assert seen == [1, 2, 3, 4, 5]
 
 
-def test_default_page_holds_twenty(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_default_page_holds_twenty(client: Any) -> None:
+    lb = make_load_balancer(client)
     for port in range(1, 23):
-        make_tcp_listener(slb_client, lb, port)
+        make_tcp_listener(client, lb, port)
 
-    page = list_listeners(slb_client, load_balancer_id=[lb])
+    page = list_listeners(client, load_balancer_id=[lb])
 
     assert len(page.listeners) == 20
     assert page.max_results == 20
     assert page.next_token
 
 
-def test_filters_by_protocol_port_and_description(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    other = make_load_balancer(slb_client, "other")
-    make_tcp_listener(slb_client, lb, 80, description="web")
-    make_tcp_listener(slb_client, lb, 81)
-    make_tcp_listener(slb_client, other, 80)
+def test_filters_by_protocol_port_and_description(client: Any) -> None:
+    lb = make_load_balancer(client)
+    other = make_load_balancer(client, "other")
+    make_tcp_listener(client, lb, 80, description="web")
+    make_tcp_listener(client, lb, 81)
+    make_tcp_listener(client, other, 80)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerUDPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -145,12 +145,10 @@ def test_filters_by_protocol_port_and_description(slb_client: Any) -> None:
         backend_server_port=80,
     )
 
-    by_protocol = list_listeners(
-        slb_client, load_balancer_id=[lb], listener_protocol="udp"
-    )
-    by_port = list_listeners(slb_client, load_balancer_id=[lb], listener_port=80)
-    by_text = list_listeners(slb_client, description="web")
-    both = list_listeners(slb_client, load_balancer_id=[lb, other])
+    by_protocol = list_listeners(client, load_balancer_id=[lb], listener_protocol="udp")
+    by_port = list_listeners(client, load_balancer_id=[lb], listener_port=80)
+    by_text = list_listeners(client, description="web")
+    both = list_listeners(client, load_balancer_id=[lb, other])
 
     assert [e.listener_protocol for e in by_protocol.listeners] == ["udp"]
     assert by_port.total_count == 2
@@ -160,39 +158,37 @@ def test_filters_by_protocol_port_and_description(slb_client: Any) -> None:
     assert both.total_count == 4
 
 
-def test_filter_by_tag(slb_client: Any) -> None:
+def test_filter_by_tag(client: Any) -> None:
     from alibabacloud_slb20140515 import models
 
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
     tag = models.CreateLoadBalancerTCPListenerRequestTag(key="app", value="chat")
-    make_tcp_listener(slb_client, lb, 80, tag=[tag])
-    make_tcp_listener(slb_client, lb, 81)
+    make_tcp_listener(client, lb, 80, tag=[tag])
+    make_tcp_listener(client, lb, 81)
 
     wanted = models.DescribeLoadBalancerListenersRequestTag(key="app", value="chat")
-    body = list_listeners(slb_client, load_balancer_id=[lb], tag=[wanted])
+    body = list_listeners(client, load_balancer_id=[lb], tag=[wanted])
 
     assert [entry.listener_port for entry in body.listeners] == [80]
     assert body.listeners[0].tags[0].tag_key == "app"
 
 
-def test_more_than_ten_load_balancer_ids_is_refused(slb_client: Any) -> None:
+def test_more_than_ten_load_balancer_ids_is_refused(client: Any) -> None:
     ids = [f"lb-{n}" for n in range(11)]
-    error = refused(slb_client, "DescribeLoadBalancerListeners", load_balancer_id=ids)
+    error = refused(client, "DescribeLoadBalancerListeners", load_balancer_id=ids)
     assert error.code == "InvalidParameter"
     assert "At most 10" in error.message
 
 
 @pytest.mark.parametrize("max_results", [0, 101])
-def test_max_results_out_of_range_is_refused(slb_client: Any, max_results: int) -> None:
-    error = refused(
-        slb_client, "DescribeLoadBalancerListeners", max_results=max_results
-    )
+def test_max_results_out_of_range_is_refused(client: Any, max_results: int) -> None:
+    error = refused(client, "DescribeLoadBalancerListeners", max_results=max_results)
     assert error.code == "InvalidParameter"
     assert "MaxResults" in error.message
 
 
-def test_bad_next_token_is_refused(slb_client: Any) -> None:
-    error = refused(slb_client, "DescribeLoadBalancerListeners", next_token="nope")
+def test_bad_next_token_is_refused(client: Any) -> None:
+    error = refused(client, "DescribeLoadBalancerListeners", next_token="nope")
     assert error.code == "InvalidParameter"
     assert "NextToken" in error.message
 
@@ -237,8 +233,8 @@ def test_https_attribute_and_certificate_checks(client: Any) -> None:
     assert unknown.code == "ServerCertificateId.NotFound"
 
 
-def test_http_redirect_points_at_an_https_listener(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_http_redirect_points_at_an_https_listener(client: Any) -> None:
+    lb = make_load_balancer(client)
     fields = {
         "load_balancer_id": lb,
         "listener_port": 80,
@@ -247,14 +243,14 @@ def test_http_redirect_points_at_an_https_listener(slb_client: Any) -> None:
         "forward_port": 443,
     }
 
-    error = refused(slb_client, "CreateLoadBalancerHTTPListener", **fields)
+    error = refused(client, "CreateLoadBalancerHTTPListener", **fields)
     assert error.code == "InvalidParameter"
     assert "ForwardPort" in error.message
 
-    make_https_listener(slb_client, lb)
-    call(slb_client, "CreateLoadBalancerHTTPListener", **fields)
+    make_https_listener(client, lb)
+    call(client, "CreateLoadBalancerHTTPListener", **fields)
     body = call(
-        slb_client,
+        client,
         "DescribeLoadBalancerHTTPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
@@ -262,11 +258,11 @@ def test_http_redirect_points_at_an_https_listener(slb_client: Any) -> None:
     assert (body.listener_forward, body.forward_port) == ("on", 443)
 
 
-def test_rules_show_on_the_listener_and_go_with_it(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_rules_show_on_the_listener_and_go_with_it(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -275,7 +271,7 @@ def test_rules_show_on_the_listener_and_go_with_it(slb_client: Any) -> None:
     )
     rule = {"RuleName": "api", "Url": "/api", "VServerGroupId": group}
     call(
-        slb_client,
+        client,
         "CreateRules",
         load_balancer_id=lb,
         listener_port=80,
@@ -283,23 +279,23 @@ def test_rules_show_on_the_listener_and_go_with_it(slb_client: Any) -> None:
     )
 
     body = call(
-        slb_client,
+        client,
         "DescribeLoadBalancerHTTPListenerAttribute",
         load_balancer_id=lb,
         listener_port=80,
     )
     assert [(r.rule_name, r.url) for r in body.rules.rule] == [("api", "/api")]
 
-    on_listener(slb_client, "DeleteLoadBalancerListener", lb, 80)
-    call(slb_client, "DeleteVServerGroup", vserver_group_id=group)
+    on_listener(client, "DeleteLoadBalancerListener", lb, 80)
+    call(client, "DeleteVServerGroup", vserver_group_id=group)
 
 
-def test_https_attribute_lists_domain_extensions(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_https_listener(slb_client, lb)
-    extra_cert = upload_server_certificate(slb_client)
+def test_https_attribute_lists_domain_extensions(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_https_listener(client, lb)
+    extra_cert = upload_server_certificate(client)
     created = call(
-        slb_client,
+        client,
         "CreateDomainExtension",
         load_balancer_id=lb,
         listener_port=443,
@@ -308,7 +304,7 @@ def test_https_attribute_lists_domain_extensions(slb_client: Any) -> None:
     )
 
     body = call(
-        slb_client,
+        client,
         "DescribeLoadBalancerHTTPSListenerAttribute",
         load_balancer_id=lb,
         listener_port=443,

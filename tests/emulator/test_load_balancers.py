@@ -25,13 +25,13 @@ def attribute(client: Any, lb_id: str) -> Any:
     return call(client, "DescribeLoadBalancerAttribute", load_balancer_id=lb_id)
 
 
-def test_create_reports_the_cloud_defaults(slb_clients: Any) -> None:
-    body = create(slb_clients, load_balancer_name="chat-gateway")
+def test_create_reports_the_cloud_defaults(client: Any) -> None:
+    body = create(client, load_balancer_name="chat-gateway")
 
     assert body.load_balancer_id.startswith("lb-")
     assert len(body.load_balancer_id) == 25
     assert body.network_type == "classic"
-    lb = attribute(slb_clients, body.load_balancer_id)
+    lb = attribute(client, body.load_balancer_id)
     assert lb.load_balancer_name == "chat-gateway"
     assert lb.load_balancer_status == "active"
     assert lb.address_type == "internet"
@@ -47,11 +47,11 @@ def test_create_reports_the_cloud_defaults(slb_clients: Any) -> None:
     assert lb.backend_servers.backend_server == []
 
 
-def test_vswitch_makes_an_intranet_vpc_instance(slb_client: Any) -> None:
+def test_vswitch_makes_an_intranet_vpc_instance(client: Any) -> None:
     body = create(
-        slb_client, v_switch_id="vsw-abc", vpc_id="vpc-abc", address="192.168.0.7"
+        client, v_switch_id="vsw-abc", vpc_id="vpc-abc", address="192.168.0.7"
     )
-    lb = attribute(slb_client, body.load_balancer_id)
+    lb = attribute(client, body.load_balancer_id)
     assert (lb.address_type, lb.network_type, lb.vpc_id) == (
         "intranet",
         "vpc",
@@ -60,7 +60,7 @@ def test_vswitch_makes_an_intranet_vpc_instance(slb_client: Any) -> None:
     assert lb.address == "192.168.0.7"
 
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancer",
         region_id=REGION,
         v_switch_id="vsw-abc",
@@ -70,24 +70,24 @@ def test_vswitch_makes_an_intranet_vpc_instance(slb_client: Any) -> None:
     assert "The vpc Ip is exist." in error.message
 
 
-def test_pay_by_clcu_reports_the_elastic_spec(slb_client: Any) -> None:
-    body = create(slb_client, instance_charge_type="PayByCLCU")
-    assert attribute(slb_client, body.load_balancer_id).load_balancer_spec == (
+def test_pay_by_clcu_reports_the_elastic_spec(client: Any) -> None:
+    body = create(client, instance_charge_type="PayByCLCU")
+    assert attribute(client, body.load_balancer_id).load_balancer_spec == (
         "slb.lcu.elastic"
     )
 
 
-def test_same_client_token_and_params_return_the_same_id(slb_clients: Any) -> None:
-    first = create(slb_clients, load_balancer_name="a", client_token="token-1")
-    again = create(slb_clients, load_balancer_name="a", client_token="token-1")
+def test_same_client_token_and_params_return_the_same_id(client: Any) -> None:
+    first = create(client, load_balancer_name="a", client_token="token-1")
+    again = create(client, load_balancer_name="a", client_token="token-1")
     assert again.load_balancer_id == first.load_balancer_id
-    assert describe(slb_clients).total_count == 1
+    assert describe(client).total_count == 1
 
 
-def test_same_client_token_with_other_params_is_a_mismatch(slb_client: Any) -> None:
-    create(slb_client, load_balancer_name="a", client_token="token-1")
+def test_same_client_token_with_other_params_is_a_mismatch(client: Any) -> None:
+    create(client, load_balancer_name="a", client_token="token-1")
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancer",
         region_id=REGION,
         load_balancer_name="b",
@@ -98,12 +98,12 @@ def test_same_client_token_with_other_params_is_a_mismatch(slb_client: Any) -> N
     assert "same client token" in error.message
 
 
-def test_tags_given_on_create_are_reported(slb_client: Any) -> None:
+def test_tags_given_on_create_are_reported(client: Any) -> None:
     tag = models.CreateLoadBalancerRequestTag
     body = create(
-        slb_client, tag=[tag(key="app", value="chat"), tag(key="env", value="prod")]
+        client, tag=[tag(key="app", value="chat"), tag(key="env", value="prod")]
     )
-    lb = attribute(slb_client, body.load_balancer_id)
+    lb = attribute(client, body.load_balancer_id)
     assert [(t.tag_key, t.tag_value) for t in lb.tags.tag] == [
         ("app", "chat"),
         ("env", "prod"),
@@ -143,49 +143,49 @@ def test_tags_given_on_create_are_reported(slb_client: Any) -> None:
     ],
 )
 def test_create_refuses_bad_parameters(
-    slb_client: Any, fields: dict[str, Any], code: str, text: str
+    client: Any, fields: dict[str, Any], code: str, text: str
 ) -> None:
-    error = refused(slb_client, "CreateLoadBalancer", region_id=REGION, **fields)
+    error = refused(client, "CreateLoadBalancer", region_id=REGION, **fields)
     assert error.code == code
     assert text in error.message
-    assert describe(slb_client).total_count == 0
+    assert describe(client).total_count == 0
 
 
-def test_delete_protection_blocks_delete_until_turned_off(slb_clients: Any) -> None:
-    lb_id = create(slb_clients, delete_protection="on").load_balancer_id
+def test_delete_protection_blocks_delete_until_turned_off(client: Any) -> None:
+    lb_id = create(client, delete_protection="on").load_balancer_id
 
-    error = refused(slb_clients, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    error = refused(client, "DeleteLoadBalancer", load_balancer_id=lb_id)
     assert error.code == "OperationDenied.DeleteProtection"
     assert "SetLoadBalancerDeleteProtection" in error.message
 
     call(
-        slb_clients,
+        client,
         "SetLoadBalancerDeleteProtection",
         load_balancer_id=lb_id,
         delete_protection="off",
     )
-    call(slb_clients, "DeleteLoadBalancer", load_balancer_id=lb_id)
-    gone = refused(slb_clients, "DescribeLoadBalancerAttribute", load_balancer_id=lb_id)
+    call(client, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    gone = refused(client, "DescribeLoadBalancerAttribute", load_balancer_id=lb_id)
     assert gone.code == "InvalidLoadBalancerId.NotFound"
     assert gone.status_code == 404
     assert "The specified LoadBalancerId does not exist." in gone.message
 
 
-def test_delete_removes_listeners_and_tags(slb_client: Any) -> None:
+def test_delete_removes_listeners_and_tags(client: Any) -> None:
     lb_id = create(
-        slb_client, tag=[models.CreateLoadBalancerRequestTag(key="app", value="x")]
+        client, tag=[models.CreateLoadBalancerRequestTag(key="app", value="x")]
     ).load_balancer_id
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb_id,
         listener_port=80,
         backend_server_port=80,
         bandwidth=-1,
     )
-    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    call(client, "DeleteLoadBalancer", load_balancer_id=lb_id)
     listed = call(
-        slb_client,
+        client,
         "ListTagResources",
         resource_type="instance",
         resource_id=[lb_id],
@@ -194,53 +194,50 @@ def test_delete_removes_listeners_and_tags(slb_client: Any) -> None:
     assert listed.tag_resources.tag_resource == []
 
 
-def test_missing_load_balancer_id_is_reported(slb_client: Any) -> None:
-    error = refused(slb_client, "DeleteLoadBalancer")
+def test_missing_load_balancer_id_is_reported(client: Any) -> None:
+    error = refused(client, "DeleteLoadBalancer")
     assert error.code == "MissingParameter"
     assert "LoadBalancerId" in error.message
 
 
-def test_describe_pages_through_every_instance(slb_clients: Any) -> None:
+def test_describe_pages_through_every_instance(client: Any) -> None:
     ids = [
-        create(slb_clients, load_balancer_name=f"lb{i}").load_balancer_id
-        for i in range(23)
+        create(client, load_balancer_name=f"lb{i}").load_balancer_id for i in range(23)
     ]
     seen = []
     for page in (1, 2, 3):
-        body = describe(slb_clients, page_number=page, page_size=10)
+        body = describe(client, page_number=page, page_size=10)
         assert (body.total_count, body.page_number, body.page_size) == (23, page, 10)
         seen += [lb.load_balancer_id for lb in body.load_balancers.load_balancer]
     assert seen == ids
-    assert len(describe(slb_clients).load_balancers.load_balancer) == 10
+    assert len(describe(client).load_balancers.load_balancer) == 10
 
-    error = refused(
-        slb_clients, "DescribeLoadBalancers", region_id=REGION, page_size=101
-    )
+    error = refused(client, "DescribeLoadBalancers", region_id=REGION, page_size=101)
     assert error.code == "InvalidParameter"
     assert "PageSize" in error.message
 
 
-def test_describe_filters(slb_client: Any) -> None:
+def test_describe_filters(client: Any) -> None:
     tag = models.CreateLoadBalancerRequestTag
     web = create(
-        slb_client, load_balancer_name="web", tag=[tag(key="app", value="web")]
+        client, load_balancer_name="web", tag=[tag(key="app", value="web")]
     ).load_balancer_id
     api = create(
-        slb_client,
+        client,
         load_balancer_name="api",
         v_switch_id="vsw-1",
         vpc_id="vpc-1",
         tag=[tag(key="app", value="api")],
     ).load_balancer_id
     call(
-        slb_client,
+        client,
         "SetLoadBalancerStatus",
         load_balancer_id=web,
         load_balancer_status="inactive",
     )
 
     def ids(**filters: Any) -> list[str]:
-        body = describe(slb_client, **filters)
+        body = describe(client, **filters)
         return [lb.load_balancer_id for lb in body.load_balancers.load_balancer]
 
     assert ids(load_balancer_id=f"{web},{api}") == [web, api]
@@ -256,7 +253,7 @@ def test_describe_filters(slb_client: Any) -> None:
     assert ids(region_id="cn-shanghai") == []
 
     error = refused(
-        slb_client,
+        client,
         "DescribeLoadBalancers",
         region_id=REGION,
         load_balancer_id=",".join(f"lb-{i}" for i in range(11)),
@@ -265,10 +262,10 @@ def test_describe_filters(slb_client: Any) -> None:
     assert "At most 10" in error.message
 
 
-def test_attribute_lists_listeners_and_default_servers(slb_clients: Any) -> None:
-    lb_id = create(slb_clients).load_balancer_id
+def test_attribute_lists_listeners_and_default_servers(client: Any) -> None:
+    lb_id = create(client).load_balancer_id
     call(
-        slb_clients,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb_id,
         listener_port=443,
@@ -276,7 +273,7 @@ def test_attribute_lists_listeners_and_default_servers(slb_clients: Any) -> None
         bandwidth=-1,
     )
     call(
-        slb_clients,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb_id,
         listener_port=80,
@@ -285,13 +282,13 @@ def test_attribute_lists_listeners_and_default_servers(slb_clients: Any) -> None
         bandwidth=-1,
     )
     call(
-        slb_clients,
+        client,
         "AddBackendServers",
         load_balancer_id=lb_id,
         backend_servers=json.dumps([{"ServerId": "i-node1", "Weight": "50"}]),
     )
 
-    lb = attribute(slb_clients, lb_id)
+    lb = attribute(client, lb_id)
     assert lb.listener_ports.listener_port == [80, 443]
     pairs = [
         (p.listener_port, p.listener_protocol)
@@ -304,36 +301,36 @@ def test_attribute_lists_listeners_and_default_servers(slb_clients: Any) -> None
     assert (server.server_id, server.weight, server.type) == ("i-node1", 50, "ecs")
 
 
-def test_settings_change_what_describe_reports(slb_clients: Any) -> None:
-    lb_id = create(slb_clients).load_balancer_id
+def test_settings_change_what_describe_reports(client: Any) -> None:
+    lb_id = create(client).load_balancer_id
     call(
-        slb_clients,
+        client,
         "SetLoadBalancerName",
         load_balancer_id=lb_id,
         load_balancer_name="renamed",
     )
     call(
-        slb_clients,
+        client,
         "SetLoadBalancerModificationProtection",
         load_balancer_id=lb_id,
         modification_protection_status="ConsoleProtection",
         modification_protection_reason="managed by slbsync",
     )
     call(
-        slb_clients,
+        client,
         "ModifyLoadBalancerInstanceSpec",
         load_balancer_id=lb_id,
         load_balancer_spec="slb.s3.small",
     )
     call(
-        slb_clients,
+        client,
         "ModifyLoadBalancerInternetSpec",
         load_balancer_id=lb_id,
         internet_charge_type="paybybandwidth",
         bandwidth=20,
     )
     call(
-        slb_clients,
+        client,
         "MoveResourceGroup",
         resource_id=lb_id,
         resource_type="loadbalancer",
@@ -341,7 +338,7 @@ def test_settings_change_what_describe_reports(slb_clients: Any) -> None:
         region_id=REGION,
     )
 
-    lb = attribute(slb_clients, lb_id)
+    lb = attribute(client, lb_id)
     assert lb.load_balancer_name == "renamed"
     assert lb.modification_protection_status == "ConsoleProtection"
     assert lb.modification_protection_reason == "managed by slbsync"
@@ -350,30 +347,30 @@ def test_settings_change_what_describe_reports(slb_clients: Any) -> None:
     assert lb.resource_group_id == "rg-team2"
 
     call(
-        slb_clients,
+        client,
         "SetLoadBalancerModificationProtection",
         load_balancer_id=lb_id,
         modification_protection_status="NonProtection",
     )
-    assert attribute(slb_clients, lb_id).modification_protection_reason == ""
+    assert attribute(client, lb_id).modification_protection_reason == ""
 
 
-def test_charge_type_switch_to_clcu_and_back(slb_client: Any) -> None:
-    lb_id = create(slb_client, load_balancer_spec="slb.s2.small").load_balancer_id
+def test_charge_type_switch_to_clcu_and_back(client: Any) -> None:
+    lb_id = create(client, load_balancer_spec="slb.s2.small").load_balancer_id
     call(
-        slb_client,
+        client,
         "ModifyLoadBalancerInstanceChargeType",
         load_balancer_id=lb_id,
         instance_charge_type="PayByCLCU",
     )
-    lb = attribute(slb_client, lb_id)
+    lb = attribute(client, lb_id)
     assert (lb.instance_charge_type, lb.load_balancer_spec) == (
         "PayByCLCU",
         "slb.lcu.elastic",
     )
 
     spec_change = refused(
-        slb_client,
+        client,
         "ModifyLoadBalancerInstanceSpec",
         load_balancer_id=lb_id,
         load_balancer_spec="slb.s2.medium",
@@ -381,26 +378,26 @@ def test_charge_type_switch_to_clcu_and_back(slb_client: Any) -> None:
     assert spec_change.code == "Operation.NotAllowed"
 
     missing = refused(
-        slb_client,
+        client,
         "ModifyLoadBalancerInstanceChargeType",
         load_balancer_id=lb_id,
         instance_charge_type="PayBySpec",
     )
     assert missing.code == "MissingParameter"
     call(
-        slb_client,
+        client,
         "ModifyLoadBalancerInstanceChargeType",
         load_balancer_id=lb_id,
         instance_charge_type="PayBySpec",
         load_balancer_spec="slb.s2.medium",
     )
-    assert attribute(slb_client, lb_id).load_balancer_spec == "slb.s2.medium"
+    assert attribute(client, lb_id).load_balancer_spec == "slb.s2.medium"
 
 
-def test_pay_type_change_is_refused_as_not_emulated(slb_client: Any) -> None:
-    lb_id = create(slb_client).load_balancer_id
+def test_pay_type_change_is_refused_as_not_emulated(client: Any) -> None:
+    lb_id = create(client).load_balancer_id
     error = refused(
-        slb_client,
+        client,
         "ModifyLoadBalancerPayType",
         load_balancer_id=lb_id,
         pay_type="PrePay",
@@ -410,10 +407,10 @@ def test_pay_type_change_is_refused_as_not_emulated(slb_client: Any) -> None:
     assert "docs/emulator.md" in error.message
 
 
-def test_set_status_refuses_values_other_than_active_inactive(slb_client: Any) -> None:
-    lb_id = create(slb_client).load_balancer_id
+def test_set_status_refuses_values_other_than_active_inactive(client: Any) -> None:
+    lb_id = create(client).load_balancer_id
     error = refused(
-        slb_client,
+        client,
         "SetLoadBalancerStatus",
         load_balancer_id=lb_id,
         load_balancer_status="locked",
@@ -422,61 +419,61 @@ def test_set_status_refuses_values_other_than_active_inactive(slb_client: Any) -
     assert "active, inactive" in error.message
 
 
-def test_locked_instance_refuses_writes(slb_client: Any, emulator: Any) -> None:
-    lb_id = create(slb_client).load_balancer_id
+def test_locked_instance_refuses_writes(client: Any, emulator: Any) -> None:
+    lb_id = create(client).load_balancer_id
     with emulator.server.store.lock:
         emulator.server.store.table("load_balancers", object)[lb_id].status = "locked"
 
     error = refused(
-        slb_client,
+        client,
         "SetLoadBalancerName",
         load_balancer_id=lb_id,
         load_balancer_name="x",
     )
     assert error.code == "ActionNotAllowed"
     assert "Locked for any Business Reason." in error.message
-    assert attribute(slb_client, lb_id).load_balancer_status == "locked"
+    assert attribute(client, lb_id).load_balancer_status == "locked"
 
 
-def test_regions_and_zones(slb_clients: Any) -> None:
-    regions = call(slb_clients, "DescribeRegions", accept_language="en-US")
+def test_regions_and_zones(client: Any) -> None:
+    regions = call(client, "DescribeRegions", accept_language="en-US")
     by_id = {r.region_id: r.local_name for r in regions.regions.region}
     assert by_id["cn-hangzhou"] == "China (Hangzhou)"
 
-    zones = call(slb_clients, "DescribeZones", region_id="cn-hangzhou")
+    zones = call(client, "DescribeZones", region_id="cn-hangzhou")
     zone_ids = [zone.zone_id for zone in zones.zones.zone]
     assert "cn-hangzhou-h" in zone_ids
     first = zones.zones.zone[0]
     assert first.zone_id not in [z.zone_id for z in first.slave_zones.slave_zone]
 
 
-def test_quota_of_load_balancers_per_region(emulator: Any, slb_client: Any) -> None:
+def test_quota_of_load_balancers_per_region(emulator: Any, client: Any) -> None:
     emulator.control("PUT", "quotas", {"load_balancers": 2})
-    create(slb_client)
-    create(slb_client)
-    error = refused(slb_client, "CreateLoadBalancer", region_id=REGION)
+    create(client)
+    create(client)
+    error = refused(client, "CreateLoadBalancer", region_id=REGION)
     assert error.code == "OverQuota"
     assert "quota of 2" in error.message
-    create(slb_client, region_id="cn-shanghai")  # the quota is per region
+    create(client, region_id="cn-shanghai")  # the quota is per region
 
 
-def test_describe_finds_load_balancers_by_backend_server(slb_client: Any) -> None:
-    default = create(slb_client, load_balancer_name="default").load_balancer_id
-    grouped = create(slb_client, load_balancer_name="grouped").load_balancer_id
-    create(slb_client, load_balancer_name="empty")
+def test_describe_finds_load_balancers_by_backend_server(client: Any) -> None:
+    default = create(client, load_balancer_name="default").load_balancer_id
+    grouped = create(client, load_balancer_name="grouped").load_balancer_id
+    create(client, load_balancer_name="empty")
     call(
-        slb_client,
+        client,
         "AddBackendServers",
         load_balancer_id=default,
         backend_servers=json.dumps([{"ServerId": "i-shared"}]),
     )
     call(
-        slb_client,
+        client,
         "CreateVServerGroup",
         load_balancer_id=grouped,
         vserver_group_name="g",
         backend_servers=json.dumps([{"ServerId": "i-shared", "Port": 80}]),
     )
-    body = describe(slb_client, server_id="i-shared")
+    body = describe(client, server_id="i-shared")
     names = sorted(lb.load_balancer_name for lb in body.load_balancers.load_balancer)
     assert names == ["default", "grouped"]

@@ -93,29 +93,29 @@ def test_create_describe_list_and_delete(client: Any) -> None:
     ],
 )
 def test_documented_validation_codes(
-    slb_client: Any, servers: list[dict[str, Any]], code: str
+    client: Any, servers: list[dict[str, Any]], code: str
 ) -> None:
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
 
     error = refused(
-        slb_client,
+        client,
         "CreateMasterSlaveServerGroup",
         load_balancer_id=lb,
         master_slave_backend_servers=json.dumps(servers),
     )
 
     assert error.code == code
-    listed = call(slb_client, "DescribeMasterSlaveServerGroups", load_balancer_id=lb)
+    listed = call(client, "DescribeMasterSlaveServerGroups", load_balancer_id=lb)
     assert listed.master_slave_server_groups.master_slave_server_group == []
 
 
-def test_listener_cannot_use_another_load_balancers_pair(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    other = make_load_balancer(slb_client, "other")
-    group = create(slb_client, other, MASTER, SLAVE).master_slave_server_group_id
+def test_listener_cannot_use_another_load_balancers_pair(client: Any) -> None:
+    lb = make_load_balancer(client)
+    other = make_load_balancer(client, "other")
+    group = create(client, other, MASTER, SLAVE).master_slave_server_group_id
 
     error = refused(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb,
         listener_port=80,

@@ -129,7 +129,7 @@ def test_the_journal_is_compacted_every_so_many_writes(
         server.stop()
 
 
-def _serve(state: Path) -> tuple[subprocess.Popen[str], str, str]:
+def _serve(state: Path, *flags: str) -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -141,6 +141,7 @@ def _serve(state: Path) -> tuple[subprocess.Popen[str], str, str]:
             "0",
             "--state",
             str(state),
+            *flags,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -157,15 +157,15 @@ def test_rule_attribute_has_its_listener_port_as_a_string(
     )
 
 
-def test_http_listener_attribute_lists_the_rules(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_http_listener_attribute_lists_the_rules(client: Client) -> None:
+    site = make_site(client)
     rule_id = create_rules(
-        slb_client,
+        client,
         site,
         [{"RuleName": "api", "Url": "/api", "VServerGroupId": site.api}],
     )[0].rule_id
 
-    body = slb_client.describe_load_balancer_httplistener_attribute(
+    body = client.describe_load_balancer_httplistener_attribute(
         models.DescribeLoadBalancerHTTPListenerAttributeRequest(
             region_id=REGION, load_balancer_id=site.lb_id, listener_port=80
         )
@@ -188,15 +188,15 @@ def test_rules_on_a_tcp_listener_are_refused(client: Client, site: Site) -> None
     assert "tcp" in error.message
 
 
-def test_listener_protocol_is_read_in_any_case(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_listener_protocol_is_read_in_any_case(client: Client) -> None:
+    site = make_site(client)
     rule = {"RuleName": "x", "Url": "/x", "VServerGroupId": site.web}
 
-    create_rules(slb_client, site, [rule], listener_protocol="HTTP")
+    create_rules(client, site, [rule], listener_protocol="HTTP")
 
     expect_refused(
         lambda: create_rules(
-            slb_client,
+            client,
             site,
             [{**rule, "RuleName": "y", "Url": "/y"}],
             443,
@@ -206,12 +206,12 @@ def test_listener_protocol_is_read_in_any_case(slb_client: Client) -> None:
     )
 
 
-def test_unknown_listener_is_refused(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_unknown_listener_is_refused(client: Client) -> None:
+    site = make_site(client)
 
     expect_refused(
         lambda: create_rules(
-            slb_client,
+            client,
             site,
             [{"RuleName": "x", "Url": "/x", "VServerGroupId": site.api}],
             8080,
@@ -238,23 +238,23 @@ def test_unknown_listener_is_refused(slb_client: Client) -> None:
     ],
 )
 def test_malformed_rule_is_refused(
-    slb_client: Client, rule: dict[str, Any], code: str, words: str
+    client: Client, rule: dict[str, Any], code: str, words: str
 ) -> None:
-    site = make_site(slb_client)
+    site = make_site(client)
     rule = {**rule, "VServerGroupId": site.web}
 
-    error = expect_refused(lambda: create_rules(slb_client, site, [rule]), code)
+    error = expect_refused(lambda: create_rules(client, site, [rule]), code)
 
     assert words in error.message
-    assert describe_rules(slb_client, site) == []
+    assert describe_rules(client, site) == []
 
 
-def test_malformed_rule_list_is_refused(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_malformed_rule_list_is_refused(client: Client) -> None:
+    site = make_site(client)
 
     for text in ("[{", "{}", "[]", '["x"]'):
         expect_refused(
-            lambda t=text: create_rules(slb_client, site, t), "RuleListMalformed"
+            lambda t=text: create_rules(client, site, t), "RuleListMalformed"
         )
 
 
@@ -271,11 +271,11 @@ def test_more_than_ten_rules_in_one_call_is_refused(client: Client, site: Site) 
     assert "At most 10 rules" in error.message
 
 
-def test_listener_holds_at_most_forty_rules(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_listener_holds_at_most_forty_rules(client: Client) -> None:
+    site = make_site(client)
     for batch in range(4):
         create_rules(
-            slb_client,
+            client,
             site,
             [
                 {
@@ -289,7 +289,7 @@ def test_listener_holds_at_most_forty_rules(slb_client: Client) -> None:
 
     error = expect_refused(
         lambda: create_rules(
-            slb_client,
+            client,
             site,
             [{"RuleName": "one-more", "Url": "/more", "VServerGroupId": site.web}],
         ),
@@ -297,7 +297,7 @@ def test_listener_holds_at_most_forty_rules(slb_client: Client) -> None:
     )
 
     assert "40" in error.message
-    assert len(describe_rules(slb_client, site)) == 40
+    assert len(describe_rules(client, site)) == 40
 
 
 def test_rule_name_is_unique_per_listener(client: Client, site: Site) -> None:
@@ -354,14 +354,14 @@ def test_domain_and_url_pair_is_unique_per_listener(client: Client, site: Site) 
     assert [r.rule_name for r in describe_rules(client, site)] == ["a"]
 
 
-def test_group_must_exist_and_belong_to_the_load_balancer(slb_client: Client) -> None:
-    site = make_site(slb_client)
-    other_lb = create_load_balancer(slb_client, "other")
-    foreign = create_group(slb_client, other_lb, "foreign")
+def test_group_must_exist_and_belong_to_the_load_balancer(client: Client) -> None:
+    site = make_site(client)
+    other_lb = create_load_balancer(client, "other")
+    foreign = create_group(client, other_lb, "foreign")
 
     expect_refused(
         lambda: create_rules(
-            slb_client,
+            client,
             site,
             [{"RuleName": "x", "Url": "/x", "VServerGroupId": foreign}],
         ),
@@ -369,7 +369,7 @@ def test_group_must_exist_and_belong_to_the_load_balancer(slb_client: Client) ->
     )
     error = expect_refused(
         lambda: create_rules(
-            slb_client,
+            client,
             site,
             [{"RuleName": "x", "Url": "/x", "VServerGroupId": "rsp-nope"}],
         ),
@@ -379,8 +379,8 @@ def test_group_must_exist_and_belong_to_the_load_balancer(slb_client: Client) ->
     assert "VServerGroupId does not exist" in error.message
 
 
-def test_rule_overrides_inside_rule_list_are_not_emulated(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_rule_overrides_inside_rule_list_are_not_emulated(client: Client) -> None:
+    site = make_site(client)
     rule = {
         "RuleName": "x",
         "Url": "/x",
@@ -389,7 +389,7 @@ def test_rule_overrides_inside_rule_list_are_not_emulated(slb_client: Client) ->
     }
 
     error = expect_refused(
-        lambda: create_rules(slb_client, site, [rule]), "NotEmulated", 501
+        lambda: create_rules(client, site, [rule]), "NotEmulated", 501
     )
 
     assert "ListenerSync" in error.message
@@ -435,26 +435,26 @@ def test_delete_rules_removes_only_the_named_ones(client: Client, site: Site) ->
     assert "Rule does not exist" in error.message
 
 
-def test_delete_with_an_unknown_id_deletes_nothing(slb_client: Client) -> None:
-    site = make_site(slb_client)
+def test_delete_with_an_unknown_id_deletes_nothing(client: Client) -> None:
+    site = make_site(client)
     rule_id = create_rules(
-        slb_client, site, [{"RuleName": "r", "Url": "/r", "VServerGroupId": site.web}]
+        client, site, [{"RuleName": "r", "Url": "/r", "VServerGroupId": site.web}]
     )[0].rule_id
 
     expect_refused(
-        lambda: delete(slb_client, [rule_id, "rule-missing"]),
+        lambda: delete(client, [rule_id, "rule-missing"]),
         "InvalidRuleId.NotFound",
         404,
     )
 
-    assert [r.rule_id for r in describe_rules(slb_client, site)] == [rule_id]
+    assert [r.rule_id for r in describe_rules(client, site)] == [rule_id]
 
 
-def test_delete_rules_checks_the_id_list(slb_client: Client) -> None:
+def test_delete_rules_checks_the_id_list(client: Client) -> None:
     for text, code in (("[]", "InvalidParameter"), ("rule-x", "InvalidParameter")):
-        expect_refused(lambda t=text: delete(slb_client, t), code)
+        expect_refused(lambda t=text: delete(client, t), code)
     error = expect_refused(
-        lambda: delete(slb_client, [f"rule-{n}" for n in range(11)]), "InvalidParameter"
+        lambda: delete(client, [f"rule-{n}" for n in range(11)]), "InvalidParameter"
     )
     assert "At most 10 ids" in error.message
 
@@ -544,24 +544,24 @@ def test_set_rule_with_listener_sync_off_keeps_its_own_settings(
     ],
 )
 def test_set_rule_refuses_bad_settings(
-    slb_client: Client, fields: dict[str, Any], code: str, words: str
+    client: Client, fields: dict[str, Any], code: str, words: str
 ) -> None:
-    site = make_site(slb_client)
+    site = make_site(client)
     rule_id = create_rules(
-        slb_client,
+        client,
         site,
         [{"RuleName": "api", "Url": "/api", "VServerGroupId": site.web}],
     )[0].rule_id
 
     status = 404 if "does not exist" in words else 400
     error = expect_refused(
-        lambda: set_rule(slb_client, rule_id, listener_sync="off", **fields),
+        lambda: set_rule(client, rule_id, listener_sync="off", **fields),
         code,
         status,
     )
 
     assert words in error.message
-    assert rule_attribute(slb_client, rule_id).listener_sync == "on"
+    assert rule_attribute(client, rule_id).listener_sync == "on"
 
 
 def test_set_rule_name_clash_and_unknown_rule(client: Client, site: Site) -> None:
@@ -629,24 +629,22 @@ def test_deleting_the_load_balancer_deletes_its_rules(
 
 
 def test_rule_writes_respect_the_configuring_window(
-    slb_client: Client, emulator: Any
+    client: Client, emulator: Any
 ) -> None:
-    site = make_site(slb_client)
+    site = make_site(client)
     emulator.set_faults(configuring_ms=60_000)
     rule = {"RuleName": "api", "Url": "/api", "VServerGroupId": site.api}
-    created = create_rules(slb_client, site, [rule])
+    created = create_rules(client, site, [rule])
 
     error = expect_refused(
-        lambda: create_rules(
-            slb_client, site, [{**rule, "RuleName": "b", "Url": "/b"}]
-        ),
+        lambda: create_rules(client, site, [{**rule, "RuleName": "b", "Url": "/b"}]),
         "OperationFailed.ListenerStatusNotSupport",
     )
     expect_refused(
-        lambda: set_rule(slb_client, created[0].rule_id, rule_name="c"),
+        lambda: set_rule(client, created[0].rule_id, rule_name="c"),
         "OperationFailed.ListenerStatusNotSupport",
     )
 
     assert "try again later" in error.message
     emulator.set_faults()
-    set_rule(slb_client, created[0].rule_id, rule_name="c")
+    set_rule(client, created[0].rule_id, rule_name="c")

@@ -77,11 +77,11 @@ def test_list_groups_with_associated_objects(client: Any) -> None:
     assert entries[idle].associated_objects.rules.rule == []
 
 
-def test_list_without_include_has_no_associated_objects(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    make_vserver_group(slb_client, lb)
+def test_list_without_include_has_no_associated_objects(client: Any) -> None:
+    lb = make_load_balancer(client)
+    make_vserver_group(client, lb)
 
-    body = call(slb_client, "DescribeVServerGroups", load_balancer_id=lb)
+    body = call(client, "DescribeVServerGroups", load_balancer_id=lb)
 
     assert body.vserver_groups.vserver_group[0].associated_objects is None
 
@@ -128,28 +128,28 @@ def test_add_remove_modify_and_set(client: Any) -> None:
     assert body.vserver_group_name == "renamed"
 
 
-def test_lenient_json_single_quotes_and_string_numbers(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_lenient_json_single_quotes_and_string_numbers(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
 
     # What Terraform's provider sends.
     terraform_style = "[{'ServerId':'i-x','Port':'80','Weight':'100', 'Type': 'ecs'}]"
     call(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=terraform_style,
     )
 
-    assert members(slb_client, group) == [("i-x", 80, 100)]
+    assert members(client, group) == [("i-x", 80, 100)]
 
 
-def test_empty_backend_servers_string_changes_nothing(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb, ("i-a", 80, 100))
+def test_empty_backend_servers_string_changes_nothing(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb, ("i-a", 80, 100))
 
     body = call(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers="",
@@ -158,19 +158,19 @@ def test_empty_backend_servers_string_changes_nothing(slb_client: Any) -> None:
     assert [s.server_id for s in body.backend_servers.backend_server] == ["i-a"]
 
 
-def test_more_than_twenty_servers_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_more_than_twenty_servers_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
     twenty = [(f"i-{n}", 80, 100) for n in range(20)]
     call(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=servers_json(*twenty),
     )
 
     error = refused(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=servers_json(*[(f"i-x{n}", 80, 100) for n in range(21)]),
@@ -178,7 +178,7 @@ def test_more_than_twenty_servers_is_refused(slb_client: Any) -> None:
 
     assert error.code == "TooManyBackendServers"
     assert "max supported number: 20" in error.message
-    assert len(members(slb_client, group)) == 20
+    assert len(members(client, group)) == 20
 
 
 @pytest.mark.parametrize(
@@ -210,13 +210,13 @@ def test_more_than_twenty_servers_is_refused(slb_client: Any) -> None:
     ],
 )
 def test_bad_backend_servers_are_refused(
-    slb_client: Any, servers: list[dict[str, Any]], code: str, text: str
+    client: Any, servers: list[dict[str, Any]], code: str, text: str
 ) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
 
     error = refused(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=json.dumps(servers),
@@ -224,13 +224,13 @@ def test_bad_backend_servers_are_refused(
 
     assert error.code == code
     assert text in error.message
-    assert members(slb_client, group) == []
+    assert members(client, group) == []
 
 
-def test_malformed_json_is_refused(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_malformed_json_is_refused(client: Any) -> None:
+    lb = make_load_balancer(client)
     error = refused(
-        slb_client,
+        client,
         "CreateVServerGroup",
         load_balancer_id=lb,
         backend_servers="[{ServerId: i-a",
@@ -238,12 +238,12 @@ def test_malformed_json_is_refused(slb_client: Any) -> None:
     assert error.code == "BackendServersMalformed"
 
 
-def test_stopped_instance_is_refused(emulator: Any, slb_client: Any) -> None:
+def test_stopped_instance_is_refused(emulator: Any, client: Any) -> None:
     emulator.seed_instances({"id": "i-stopped", "status": "Stopped"})
-    lb = make_load_balancer(slb_client)
+    lb = make_load_balancer(client)
 
     error = refused(
-        slb_client,
+        client,
         "CreateVServerGroup",
         load_balancer_id=lb,
         backend_servers=servers_json(("i-stopped", 80, 100)),
@@ -252,12 +252,12 @@ def test_stopped_instance_is_refused(emulator: Any, slb_client: Any) -> None:
     assert error.code == "ObtainIpFail"
 
 
-def test_set_refuses_servers_not_in_the_group(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb, ("i-a", 80, 100))
+def test_set_refuses_servers_not_in_the_group(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb, ("i-a", 80, 100))
 
     error = refused(
-        slb_client,
+        client,
         "SetVServerGroupAttribute",
         vserver_group_id=group,
         backend_servers=servers_json(("i-a", 80, 10), ("i-z", 80, 10)),
@@ -265,7 +265,7 @@ def test_set_refuses_servers_not_in_the_group(slb_client: Any) -> None:
 
     assert error.code == "InvalidParameter"
     assert "i-z:80 is not in the group" in error.message
-    assert members(slb_client, group) == [("i-a", 80, 100)]
+    assert members(client, group) == [("i-a", 80, 100)]
 
 
 def test_delete_refused_while_a_listener_uses_it(client: Any) -> None:
@@ -283,11 +283,11 @@ def test_delete_refused_while_a_listener_uses_it(client: Any) -> None:
     assert "The specified VServerGroupId does not exist." in gone.message
 
 
-def test_delete_refused_while_a_rule_uses_it(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_delete_refused_while_a_rule_uses_it(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerHTTPListener",
         load_balancer_id=lb,
         listener_port=80,
@@ -296,58 +296,102 @@ def test_delete_refused_while_a_rule_uses_it(slb_client: Any) -> None:
     )
     rule = {"RuleName": "api", "Domain": "chat.example.com", "VServerGroupId": group}
     call(
-        slb_client,
+        client,
         "CreateRules",
         load_balancer_id=lb,
         listener_port=80,
         rule_list=json.dumps([rule]),
     )
 
-    error = refused(slb_client, "DeleteVServerGroup", vserver_group_id=group)
+    error = refused(client, "DeleteVServerGroup", vserver_group_id=group)
 
     assert error.code == "RspoolRuleExist"
 
 
-def test_group_writes_in_the_processing_window(emulator: Any, slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_group_writes_in_the_processing_window(emulator: Any, client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
     emulator.set_faults(configuring_ms=60_000)
     call(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=servers_json(("i-a", 80, 100)),
     )
 
     error = refused(
-        slb_client,
+        client,
         "AddVServerGroupBackendServers",
         vserver_group_id=group,
         backend_servers=servers_json(("i-b", 80, 100)),
     )
 
     assert error.code == "VServerGroupProcessing"
-    assert members(slb_client, group) == [("i-a", 80, 100)]
+    assert members(client, group) == [("i-a", 80, 100)]
 
 
-def test_delete_load_balancer_takes_its_groups(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
-    group = make_vserver_group(slb_client, lb)
+def test_delete_load_balancer_takes_its_groups(client: Any) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
 
-    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb)
+    call(client, "DeleteLoadBalancer", load_balancer_id=lb)
 
-    error = refused(slb_client, "DescribeVServerGroupAttribute", vserver_group_id=group)
+    error = refused(client, "DescribeVServerGroupAttribute", vserver_group_id=group)
     assert error.code == "InvalidParameter"
 
 
-def test_group_name_rules(slb_client: Any) -> None:
-    lb = make_load_balancer(slb_client)
+def test_group_name_rules(client: Any) -> None:
+    lb = make_load_balancer(client)
 
     error = refused(
-        slb_client, "CreateVServerGroup", load_balancer_id=lb, vserver_group_name="a b"
+        client, "CreateVServerGroup", load_balancer_id=lb, vserver_group_name="a b"
     )
 
     assert error.code == "InvalidParameter"
     assert "VServerGroupName" in error.message
-    listed = call(slb_client, "DescribeVServerGroups", load_balancer_id=lb)
+    listed = call(client, "DescribeVServerGroups", load_balancer_id=lb)
     assert listed.vserver_groups.vserver_group == []
+
+
+def test_member_change_puts_listeners_of_the_group_in_their_window(
+    emulator: Any, client: Any
+) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
+    other = make_vserver_group(client, lb)
+    make_tcp_listener(client, lb, 80, vserver_group_id=group)
+    make_tcp_listener(client, lb, 81, vserver_group_id=other)
+    emulator.set_faults(configuring_ms=60_000)
+
+    call(
+        client,
+        "AddVServerGroupBackendServers",
+        vserver_group_id=group,
+        backend_servers=servers_json(("i-a", 80, 100)),
+    )
+
+    error = refused(
+        client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80
+    )
+    assert (error.code, error.status_code) == ("ServiceIsConfiguring", 400)
+    assert "The specified service is configuring." in error.message
+    # A listener forwarding to another group is not touched.
+    call(client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=81)
+
+
+def test_member_write_that_changes_nothing_opens_no_window(
+    emulator: Any, client: Any
+) -> None:
+    lb = make_load_balancer(client)
+    group = make_vserver_group(client, lb)
+    make_tcp_listener(client, lb, 80, vserver_group_id=group)
+    emulator.set_faults(configuring_ms=60_000)
+
+    call(
+        client,
+        "AddVServerGroupBackendServers",
+        vserver_group_id=group,
+        backend_servers="",
+    )
+
+    call(client, "StartLoadBalancerListener", load_balancer_id=lb, listener_port=80)

@@ -29,12 +29,15 @@ def test_wrong_secret_is_signature_does_not_match(emulator: Any) -> None:
     assert emulator.calls()["total"] == 0
 
 
-def test_unknown_access_key_is_not_found(emulator: Any) -> None:
-    client = make_slb_client(emulator, "v3", access_key_id="LTAInobody")
+@pytest.mark.parametrize("signature", ["v3", "v2"])
+def test_unknown_access_key_is_not_found(emulator: Any, signature: str) -> None:
+    client = make_slb_client(emulator, signature, access_key_id="LTAInobody")
     with pytest.raises(ClientException) as info:
         call(client, "DescribeRegions")
     assert info.value.code == "InvalidAccessKeyId.NotFound"
+    assert info.value.status_code == 404
     assert "access key is not found" in info.value.message
+    assert emulator.calls()["total"] == 0
 
 
 def test_reused_nonce_is_refused(emulator: Any) -> None:
@@ -43,6 +46,25 @@ def test_reused_nonce_is_refused(emulator: Any) -> None:
     assert status == 200
     status, body = send_rpc(emulator.endpoint, "POST", params)
     assert (status, body["Code"]) == (400, "SignatureNonceUsed")
+    assert body["Message"] == "Specified signature nonce was used already."
+
+
+def test_reused_acs3_nonce_is_refused(emulator: Any) -> None:
+    query = {"RegionId": REGION}
+    path = f"/?{urlencode(query)}"
+    for expected in (200, 400):
+        headers = acs3_headers(
+            emulator.endpoint,
+            "DescribeRegions",
+            KEY_ID,
+            SECRET,
+            query,
+            nonce="fixed-nonce-3",
+        )
+        status, body = send(emulator.endpoint, "POST", path, headers=headers)
+        assert status == expected, body
+    assert body["Code"] == "SignatureNonceUsed"
+    assert body["Message"] == "Specified signature nonce was used already."
 
 
 @pytest.mark.parametrize(

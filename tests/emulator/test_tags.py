@@ -43,56 +43,56 @@ def listed(client: Any, resource_type: str = "instance", **fields: Any) -> list[
     ]
 
 
-def test_tag_list_and_untag_a_load_balancer(slb_clients: Any) -> None:
-    lb_id = new_lb(slb_clients)
-    tag(slb_clients, "instance", [lb_id], app="chat", env="prod")
-    tag(slb_clients, "instance", [lb_id], env="staging")
-    assert listed(slb_clients, resource_id=[lb_id]) == [
+def test_tag_list_and_untag_a_load_balancer(client: Any) -> None:
+    lb_id = new_lb(client)
+    tag(client, "instance", [lb_id], app="chat", env="prod")
+    tag(client, "instance", [lb_id], env="staging")
+    assert listed(client, resource_id=[lb_id]) == [
         (lb_id, "app", "chat"),
         (lb_id, "env", "staging"),
     ]
 
     call(
-        slb_clients,
+        client,
         "UntagResources",
         region_id=REGION,
         resource_type="instance",
         resource_id=[lb_id],
         tag_key=["env"],
     )
-    assert listed(slb_clients, resource_id=[lb_id]) == [(lb_id, "app", "chat")]
+    assert listed(client, resource_id=[lb_id]) == [(lb_id, "app", "chat")]
 
     call(
-        slb_clients,
+        client,
         "UntagResources",
         region_id=REGION,
         resource_type="instance",
         resource_id=[lb_id],
         all=True,
     )
-    assert listed(slb_clients, resource_id=[lb_id]) == []
+    assert listed(client, resource_id=[lb_id]) == []
 
 
-def test_list_by_tag_finds_resources(slb_client: Any) -> None:
-    a, b = new_lb(slb_client, "a"), new_lb(slb_client, "b")
-    tag(slb_client, "instance", [a], app="chat")
-    tag(slb_client, "instance", [b], app="mail")
+def test_list_by_tag_finds_resources(client: Any) -> None:
+    a, b = new_lb(client, "a"), new_lb(client, "b")
+    tag(client, "instance", [a], app="chat")
+    tag(client, "instance", [b], app="mail")
     found = listed(
-        slb_client, tag=[models.ListTagResourcesRequestTag(key="app", value="mail")]
+        client, tag=[models.ListTagResourcesRequestTag(key="app", value="mail")]
     )
     assert found == [(b, "app", "mail")]
 
 
-def test_list_pages_with_next_token(slb_client: Any) -> None:
-    ids = [new_lb(slb_client, f"lb{i}") for i in range(3)]
+def test_list_pages_with_next_token(client: Any) -> None:
+    ids = [new_lb(client, f"lb{i}") for i in range(3)]
     for lb_id in ids:
-        tag(slb_client, "instance", [lb_id], **{f"k{n:02}": "v" for n in range(20)})
+        tag(client, "instance", [lb_id], **{f"k{n:02}": "v" for n in range(20)})
     rows: list[tuple] = []
     token = None
     pages = 0
     while True:
         body = call(
-            slb_client,
+            client,
             "ListTagResources",
             region_id=REGION,
             resource_type="instance",
@@ -108,11 +108,11 @@ def test_list_pages_with_next_token(slb_client: Any) -> None:
     assert len(rows) == 60 == len(set(rows))
 
 
-def test_more_than_twenty_tags_is_refused(slb_client: Any) -> None:
-    lb_id = new_lb(slb_client)
-    tag(slb_client, "instance", [lb_id], **{f"k{n}": "v" for n in range(15)})
+def test_more_than_twenty_tags_is_refused(client: Any) -> None:
+    lb_id = new_lb(client)
+    tag(client, "instance", [lb_id], **{f"k{n}": "v" for n in range(15)})
     error = refused(
-        slb_client,
+        client,
         "TagResources",
         region_id=REGION,
         resource_type="instance",
@@ -121,13 +121,13 @@ def test_more_than_twenty_tags_is_refused(slb_client: Any) -> None:
     )
     assert error.code == "TagCountLimit"
     assert "20" in error.message
-    assert len(listed(slb_client, resource_id=[lb_id])) == 15
+    assert len(listed(client, resource_id=[lb_id])) == 15
 
 
-def test_reserved_tag_keys_are_refused(slb_client: Any) -> None:
-    lb_id = new_lb(slb_client)
+def test_reserved_tag_keys_are_refused(client: Any) -> None:
+    lb_id = new_lb(client)
     error = refused(
-        slb_client,
+        client,
         "TagResources",
         region_id=REGION,
         resource_type="instance",
@@ -138,9 +138,9 @@ def test_reserved_tag_keys_are_refused(slb_client: Any) -> None:
     assert "aliyun" in error.message
 
 
-def test_tagging_an_unknown_resource_is_not_found(slb_client: Any) -> None:
+def test_tagging_an_unknown_resource_is_not_found(client: Any) -> None:
     error = refused(
-        slb_client,
+        client,
         "TagResources",
         region_id=REGION,
         resource_type="instance",
@@ -150,9 +150,9 @@ def test_tagging_an_unknown_resource_is_not_found(slb_client: Any) -> None:
     assert error.code == "InvalidLoadBalancerId.NotFound"
 
 
-def test_unknown_resource_type_is_refused(slb_client: Any) -> None:
+def test_unknown_resource_type_is_refused(client: Any) -> None:
     error = refused(
-        slb_client,
+        client,
         "ListTagResources",
         region_id=REGION,
         resource_type="loadbalancer",
@@ -162,10 +162,10 @@ def test_unknown_resource_type_is_refused(slb_client: Any) -> None:
     assert "instance, certificate" in error.message
 
 
-def test_listener_is_tagged_by_its_composite_id(slb_client: Any) -> None:
-    lb_id = new_lb(slb_client)
+def test_listener_is_tagged_by_its_composite_id(client: Any) -> None:
+    lb_id = new_lb(client)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb_id,
         listener_port=80,
@@ -173,12 +173,12 @@ def test_listener_is_tagged_by_its_composite_id(slb_client: Any) -> None:
         bandwidth=-1,
     )
     listener = f"{lb_id}_tcp_80"
-    tag(slb_client, "listener", [listener], role="edge")
-    assert listed(slb_client, "listener", resource_id=[listener]) == [
+    tag(client, "listener", [listener], role="edge")
+    assert listed(client, "listener", resource_id=[listener]) == [
         (listener, "role", "edge")
     ]
     missing = refused(
-        slb_client,
+        client,
         "TagResources",
         region_id=REGION,
         resource_type="listener",
@@ -188,43 +188,43 @@ def test_listener_is_tagged_by_its_composite_id(slb_client: Any) -> None:
     assert missing.code == "InvalidParameter"
 
 
-def test_legacy_tag_actions(slb_clients: Any) -> None:
-    a, b = new_lb(slb_clients, "a"), new_lb(slb_clients, "b")
+def test_legacy_tag_actions(client: Any) -> None:
+    a, b = new_lb(client, "a"), new_lb(client, "b")
     for lb_id in (a, b):
         call(
-            slb_clients,
+            client,
             "AddTags",
             region_id=REGION,
             load_balancer_id=lb_id,
             tags=json.dumps([{"TagKey": "app", "TagValue": "chat"}]),
         )
     call(
-        slb_clients,
+        client,
         "AddTags",
         region_id=REGION,
         load_balancer_id=a,
         tags="[{'TagKey': 'tier', 'TagValue': 'edge'}]",
     )
 
-    body = call(slb_clients, "DescribeTags", region_id=REGION)
+    body = call(client, "DescribeTags", region_id=REGION)
     sets = {(s.tag_key, s.tag_value): s.instance_count for s in body.tag_sets.tag_set}
     assert sets == {("app", "chat"): 2, ("tier", "edge"): 1}
     assert body.total_count == 2
 
     call(
-        slb_clients,
+        client,
         "RemoveTags",
         region_id=REGION,
         load_balancer_id=a,
         tags=json.dumps([{"TagKey": "tier", "TagValue": "edge"}]),
     )
-    assert listed(slb_clients, resource_id=[a]) == [(a, "app", "chat")]
+    assert listed(client, resource_id=[a]) == [(a, "app", "chat")]
 
 
-def test_deleting_a_load_balancer_drops_its_childrens_tags(slb_client: Any) -> None:
-    lb_id = new_lb(slb_client)
+def test_deleting_a_load_balancer_drops_its_childrens_tags(client: Any) -> None:
+    lb_id = new_lb(client)
     call(
-        slb_client,
+        client,
         "CreateLoadBalancerTCPListener",
         load_balancer_id=lb_id,
         listener_port=80,
@@ -232,24 +232,22 @@ def test_deleting_a_load_balancer_drops_its_childrens_tags(slb_client: Any) -> N
         bandwidth=-1,
     )
     group = call(
-        slb_client,
+        client,
         "CreateVServerGroup",
         load_balancer_id=lb_id,
         vserver_group_name="g",
     ).vserver_group_id
-    tag(slb_client, "listener", [f"{lb_id}_tcp_80"], role="edge")
-    tag(slb_client, "vservergroup", [group], role="pool")
+    tag(client, "listener", [f"{lb_id}_tcp_80"], role="edge")
+    tag(client, "vservergroup", [group], role="pool")
 
-    call(slb_client, "DeleteLoadBalancer", load_balancer_id=lb_id)
+    call(client, "DeleteLoadBalancer", load_balancer_id=lb_id)
     assert (
-        listed(
-            slb_client, "listener", tag=[models.ListTagResourcesRequestTag(key="role")]
-        )
+        listed(client, "listener", tag=[models.ListTagResourcesRequestTag(key="role")])
         == []
     )
     assert (
         listed(
-            slb_client,
+            client,
             "vservergroup",
             tag=[models.ListTagResourcesRequestTag(key="role")],
         )

@@ -109,7 +109,9 @@ def _create(ctx: ActionContext, protocol: str) -> dict[str, Any]:
     listeners(ctx.store)[listener.key] = listener
     if pairs:
         tags.set_tags(ctx.store, "listener", listener.tag_resource_id, pairs)
-    mark_configuring(ctx, listener)
+    # No configuring window: a new listener is stopped and clients start it
+    # at once (the Kubernetes cloud controller does not even retry), and the
+    # reference names only set, backend and rule changes as opening one.
     return {}
 
 

@@ -18,7 +18,10 @@ from slbsync.emulator.errors import ApiError, InvalidParameter, MissingParameter
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import load_balancers as lbs
 from slbsync.emulator.state import tags
-from slbsync.emulator.state.listeners import listeners_using_vserver_group
+from slbsync.emulator.state.listeners import (
+    listeners_using_vserver_group,
+    mark_configuring,
+)
 from slbsync.emulator.state.server_groups import (
     VServerGroupRecord,
     check_not_processing,
@@ -273,6 +276,8 @@ def set_vserver_group_attribute(ctx: ActionContext) -> dict[str, Any]:
     if name is not None:
         group.name = name
     mark_processing(ctx, group)
+    if servers:
+        _configure_listeners_of(ctx, group)
     body = _members_body(group, MEMBER_KEYS)
     body["VServerGroupName"] = group.name
     return body
@@ -294,6 +299,17 @@ def _done(
     """Open the processing window, unless the call changed nothing."""
     if servers:
         mark_processing(ctx, group)
+        _configure_listeners_of(ctx, group)
+
+
+def _configure_listeners_of(ctx: ActionContext, group: VServerGroupRecord) -> None:
+    """A member change is a backend change of every listener forwarding to it.
+
+    The reference (section 4.2) names backend changes among those that put a
+    listener into its configuring window.
+    """
+    for listener in listeners_using_vserver_group(ctx.store, group.vserver_group_id):
+        mark_configuring(ctx, listener)
 
 
 def _members_body(group: VServerGroupRecord, keys: tuple[str, ...]) -> dict[str, Any]:

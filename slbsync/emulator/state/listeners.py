@@ -187,10 +187,12 @@ def _all_sorted(store: Store) -> list[ListenerRecord]:
 def mark_configuring(ctx: ActionContext, listener: ListenerRecord) -> None:
     """Open the configuring window that follows a write to ``listener``.
 
-    TODO(emulator): a write to a server group does not open the window of the
-    listeners using it (the cloud's may), so a client never sees a listener
-    busy after a member change here; call this from the group actions if a
-    test needs that.
+    A member change of the VServer group a listener forwards to opens it too
+    (actions/server_groups.py). TODO(emulator): changes of the default
+    backend servers, of a master-slave group or of a group only a forwarding
+    rule uses do not, so a client never sees the listener busy after those
+    here; call this from those actions (listeners_of, listeners_using_*) if
+    a client needs it.
     """
     listener.busy_until = ctx.now + ctx.configuring_seconds
 
