@@ -161,12 +161,17 @@ def test_a_throttling_cloud_is_read_again_and_counted(
     chat: Path, emulator: EmulatorHandle, slb_client: Any, tmp_path: Path
 ) -> None:
     set_tcp_listener(slb_client, lb_id(slb_client, "chat"), 443, scheduler="wlc")
-    emulator.set_faults(throttle_rate=0.1, seed=11)
+    # A third of the reads throttled: with a dozen reads some certainly are
+    # (the emulator's outcomes below say so), and each is read again.
+    emulator.set_faults(throttle_rate=0.3, seed=7)
+    emulator.clear_calls()
     textfile = tmp_path / "metrics" / "slbsync.prom"
 
     result = invoke("drift", str(chat), "--metrics-textfile", str(textfile))
 
+    throttled = emulator.control("GET", "calls/outcomes")["by_outcome"]
     emulator.set_faults(throttle_rate=0.0)
+    assert throttled.get("Throttling.User", 0) >= 1, throttled
     assert result.exit_code == 2, result.output
     assert "chat listener tcp/443: modified" in result.output
     metrics = textfile.read_text()

@@ -99,19 +99,26 @@ def test_apply_converges_under_faults_without_duplicates(emulator, spec_dir):
 
 def test_apply_waits_out_busy_listeners_and_groups(emulator, spec_dir):
     spec = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer()})
-    # Each listener or group write opens a 200 ms window in which the next
-    # write to it is refused with a busy code, as on the cloud.
-    emulator.set_faults(configuring_ms=200)
+    # Each listener or group write opens a 500 ms window in which the next
+    # write to it is refused with a busy code, as on the cloud; creating a
+    # listener opens none, so create then start works at once. (500 ms, not
+    # the default 200: a loaded machine is still quicker between two calls.)
+    emulator.set_faults(configuring_ms=500)
     first = run_cli(["apply", str(spec), "--auto-approve"])
     assert first.returncode == 0, first.stdout + first.stderr
 
-    # 25 more servers: two add batches to the same group, back to back.
-    bigger = write_spec(spec_dir, emulator.url, {"chat": small_load_balancer(28)})
+    # 25 more servers: two add batches to the same group, back to back; the
+    # member change also opens the window of the listener forwarding to the
+    # group, which the scheduler change then meets.
+    bigger_lb = small_load_balancer(28)
+    bigger_lb["listeners"][0]["scheduler"] = "weighted_round_robin"
+    bigger = write_spec(spec_dir, emulator.url, {"chat": bigger_lb})
     second = run_cli(["apply", str(bigger), "--auto-approve"])
 
     assert second.returncode == 0, second.stdout + second.stderr
     refused = emulator.control("GET", "calls/outcomes")["by_action"]
-    assert refused["StartLoadBalancerListener"].get("ServiceIsConfiguring", 0) >= 1
+    busy_listener = refused["SetLoadBalancerTCPListenerAttribute"]
+    assert busy_listener.get("OperationFailed.ListenerStatusNotSupport", 0) >= 1
     busy_group = refused["AddVServerGroupBackendServers"]
     assert busy_group.get("VServerGroupProcessing", 0) >= 1, busy_group
     plan = run_cli(["plan", str(bigger), "--detailed-exitcode"])
