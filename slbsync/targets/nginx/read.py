@@ -35,6 +35,7 @@ from slbsync.spec.plain import from_plain
 from slbsync.targets.nginx.access import read_acls, read_binding
 from slbsync.targets.nginx.mapping import (
     HEALTH_CHECK_TYPES,
+    is_stream,
     normalise_load_balancer,
     scheduler_from_directive,
     xff_from_headers,
@@ -170,16 +171,13 @@ def _read_block(
         for d in block
         if d["directive"] == "upstream"
     }
+    domain_servers = []
     for directive in block:
         if directive["directive"] != "server":
             continue
         body = directive["block"]
         if _find(body, "server_name"):
-            # A server of domain rules: read from the rule upstreams.
-            # TODO(nginx): its allow/deny lines are not read back, so a hand
-            # edit of them alone shows no drift (the listener's own server
-            # block is read); the next apply that renders rewrites them. Reading
-            # them like the listener's would report it.
+            domain_servers.append(body)  # rules: read from the rule upstreams
             continue
         redirect = _read_redirect(body)
         if redirect is not None:
@@ -210,6 +208,8 @@ def _read_block(
             listener = _http_listener(body, upstream, owned, certificate_names)
         lb.listeners.append(_with_acl(listener, body, owned))
     _attach_rules(upstreams, parts)
+    for body in domain_servers:
+        _check_domain_acl(body, parts, owned)
 
 
 def _with_acl(
@@ -220,6 +220,27 @@ def _with_acl(
     if binding is not None and cidrs is not None:
         owned.served_acls.setdefault(binding.acl, []).append(cidrs)
     return dataclasses.replace(listener, acl=binding)
+
+
+def _check_domain_acl(
+    body: list[Directive], parts: dict[str, _LoadBalancerParts], owned: OwnedConfig
+) -> None:
+    """A domain rule's server block must refuse whom its listener refuses.
+
+    Its lines are rendered from the listener's ACL; when a hand edit made
+    them differ, the listener reads back with them, so the edit shows.
+    """
+    binding, cidrs = read_binding(body, _marker_json)
+    if binding is not None and cidrs is not None:
+        owned.served_acls.setdefault(binding.acl, []).append(cidrs)
+    port = _port((_find(body, "listen") or ["0"])[0])
+    for lb in parts.values():
+        lb.listeners = [
+            dataclasses.replace(x, acl=binding)
+            if not is_stream(x.protocol) and x.port == port and x.acl != binding
+            else x
+            for x in lb.listeners
+        ]
 
 
 def _attach_rules(

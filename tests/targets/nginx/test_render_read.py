@@ -262,3 +262,22 @@ def test_hand_edited_catch_all_reads_as_a_changed_binding(tmp_path: Path) -> Non
     assert tcp.acl == AclBinding(
         "office", "hand-edited: allow 10.0.0.0/8; allow fd00::/8; allow all"
     )
+
+
+def test_hand_edit_in_a_domain_rules_server_reads_as_drift(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    render_guarded(path)
+    head, _, tail = path.read_text().rpartition("deny 192.0.2.7/32;")
+    path.write_text(head + "deny 192.0.2.8/32;" + tail)  # the m.chat.test server
+
+    owned = read_owned_config(str(path), "edge")
+
+    blocked = next(acl for acl in owned.acls if acl.name == "blocked")
+    assert [entry.cidr for entry in blocked.entries] == ["192.0.2.8/32"]
+
+    # Its catch-all removed there: the listener's binding reads as edited.
+    head, _, tail = path.read_text().rpartition("allow all;")
+    path.write_text(head + tail)
+    lb = read_owned_config(str(path), "edge").load_balancers[0]
+    http = next(x for x in lb.listeners if x.key == ("http", 8000))
+    assert http.acl == AclBinding("blocked", "hand-edited: deny 192.0.2.8/32")
