@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from slbsync.diff.changes import ChangeOp, ResourceKind
 from slbsync.errors import ConfigRejectedError
+from slbsync.spec.certificates import fingerprint_of
 from slbsync.spec.model import (
     Acl,
     AclBinding,
     AclEntry,
+    Certificate,
+    ForwardingRule,
     Listener,
     LoadBalancer,
     Protocol,
@@ -26,8 +32,9 @@ from slbsync.spec.model import (
     Spec,
 )
 from slbsync.targets.nginx.lab import LabNginx
-from tests.backends import free_port, wait_for_port
+from tests.backends import free_port, http_get, wait_for_port
 from tests.targets.nginx.helpers import plan, spec_for, sync
+from tests.targets.nginx.test_https import self_signed
 
 INSIDE, OUTSIDE = "127.0.0.2", "127.0.0.1"
 
@@ -190,3 +197,69 @@ def test_listener_naming_an_unknown_acl_is_refused_at_apply(
 
     assert "no ACL known for office: a listener names it" in str(caught.value)
     assert lab.owned_conf.read_text() == before
+
+
+def https_answer(port: int, source: str, ca: Path) -> str:
+    context = ssl.create_default_context(cafile=str(ca))
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", port, timeout=5, context=context, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", "/", headers={"Connection": "close"})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    return body if response.status == 200 else str(response.status)
+
+
+def test_white_list_on_https_answers_403_after_the_handshake(
+    lab: LabNginx, backends, tmp_path: Path
+) -> None:
+    backend = backends("b1", "http")
+    cert, key = self_signed(tmp_path)
+    spec = guarded(lab, Protocol.HTTPS, "white", backend.port)
+    lb = spec.load_balancers[0]
+    https = replace(lb.listeners[0], certificate="edge-cert")
+    certificate = Certificate(
+        name="edge-cert",
+        target="edge",
+        certificate_file=str(cert),
+        private_key_file=str(key),
+        fingerprint=fingerprint_of(x509.load_pem_x509_certificate(cert.read_bytes())),
+    )
+    spec = replace(
+        spec,
+        load_balancers=(replace(lb, listeners=(https,)),),
+        certificates=(certificate,),
+    )
+
+    sync(spec)
+    port = port_of(spec)
+    wait_for_port(port)
+
+    assert https_answer(port, INSIDE, cert) == "b1"
+    assert https_answer(port, OUTSIDE, cert) == "403"
+    assert plan(spec) == []
+
+
+def test_black_list_holds_for_a_domain_rule_host_too(lab: LabNginx, backends) -> None:
+    web, admin = backends("web", "http"), backends("admin", "http")
+    spec = guarded(lab, Protocol.HTTP, "black", web.port)
+    lb = spec.load_balancers[0]
+    group = ServerGroup("admin", servers=(Server(admin.port, address="127.0.0.1"),))
+    rule = ForwardingRule("admin", "admin", domain="admin.chat.test")
+    listener = replace(lb.listeners[0], rules=(rule,))
+    lb = replace(lb, server_groups=(*lb.server_groups, group), listeners=(listener,))
+    spec = replace(spec, load_balancers=(lb,))
+
+    sync(spec)
+    port = port_of(spec)
+    wait_for_port(port)
+
+    host = {"Host": "admin.chat.test"}
+    assert http_get(port, source=OUTSIDE, headers=host) == "admin"
+    assert http_answer(port, INSIDE) == "403"
+    with pytest.raises(RuntimeError, match="answered 403"):
+        http_get(port, source=INSIDE, headers=host)
+    assert plan(spec) == []
