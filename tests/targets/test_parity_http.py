@@ -2,7 +2,8 @@
 
 The same listeners (HTTPS with mutual TLS, HTTP/2 and a forwarding rule; an
 HTTP listener redirecting to it) go to a private nginx and a private
-HAProxy; a client sees the same answers from both, and both plan clean.
+HAProxy; a client sees the same answers from both, and both plan clean. The
+same white list on both lets in the same client and reads back the same.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import pytest
 from slbsync.apply.runner import PlanRunner
 from slbsync.plan.make import make_plan
 from slbsync.spec.model import (
+    Acl,
+    AclBinding,
+    AclEntry,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -166,3 +170,81 @@ def _redirect(plain: int, https: int) -> tuple[int, str]:
         return response.status, location.replace(f":{https}/", ":<https port>/")
     finally:
         connection.close()
+
+
+def _refused(port: int, source: str) -> str:
+    """How a proxy turned a client away: "403", or "closed" (no HTTP answer)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=5, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", "/", headers={"Connection": "close"})
+        response = connection.getresponse()
+        body = response.read().decode()
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return "closed"
+    finally:
+        connection.close()
+    return str(response.status) if response.status != 200 else f"served {body}"
+
+
+def test_nginx_and_haproxy_apply_one_acl_alike(
+    proxies: tuple[LabNginx, LabHaproxy],
+    web_and_api: tuple[Backend, Backend],
+) -> None:
+    nginx, haproxy = proxies
+    web = web_and_api[0]
+    target_specs = (nginx.target_spec(name="ngx"), haproxy.target_spec(name="hap"))
+    ports = {t.name: free_port() for t in target_specs}
+    office = AclBinding("office", "white")
+    spec = Spec(
+        targets=target_specs,
+        load_balancers=tuple(
+            LoadBalancer(
+                name="chat",
+                target=t.name,
+                server_groups=(
+                    ServerGroup(
+                        "web", servers=(Server(web.port, address="127.0.0.1"),)
+                    ),
+                ),
+                listeners=(Listener(Protocol.HTTP, ports[t.name], "web", acl=office),),
+            )
+            for t in target_specs
+        ),
+        acls=tuple(
+            Acl("office", t.name, entries=(AclEntry("127.0.0.2/32", "one desk"),))
+            for t in target_specs
+        ),
+    )
+    targets = [make_target(t) for t in target_specs]
+    for target in targets:
+        assert target.validate(spec) == [], target.name
+
+    report = PlanRunner({t.name: t for t in targets}).run(make_plan(spec, targets))
+    report.raise_for_failures()
+
+    for name, port in ports.items():
+        wait_for_port(port)
+        assert _refused(port, "127.0.0.2") == "served web", name
+    # nginx refuses inside HTTP (403); HAProxy refuses the connection itself.
+    assert _refused(ports["ngx"], "127.0.0.1") == "403"
+    assert _refused(ports["hap"], "127.0.0.1") == "closed"
+    live = [make_target(t).read_live_state(spec) for t in target_specs]
+    read_back = [
+        (
+            [a.acl.entries for a in state.acls],
+            state.load_balancers[0].spec.listeners[0].acl,
+        )
+        for state in live
+    ]
+    assert (
+        read_back[0]
+        == read_back[1]
+        == (
+            [(AclEntry("127.0.0.2/32", "one desk"),)],
+            office,
+        )
+    )
+    again = make_plan(spec, [make_target(t) for t in target_specs])
+    assert [len(part.changes) for part in again.targets] == [0, 0]

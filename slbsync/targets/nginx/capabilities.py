@@ -1,8 +1,9 @@
 """What a spec may ask of nginx: the problems ``NginxTarget.validate`` reports.
 
-nginx open source balances, weighs, hashes, fails over passively and
-terminates TLS; it has no active health checks, no sticky cookies, no
-per-listener bandwidth cap and no time-based persistence. A spec asking for
+nginx open source balances, weighs, hashes, fails over passively,
+terminates TLS and refuses clients by address (ACLs, see ``access.py``);
+it has no active health checks, no sticky cookies, no per-listener
+bandwidth cap and no time-based persistence. A spec asking for
 one of those gets a problem naming the field and what nginx does instead,
 before anything is read or written.
 """
@@ -47,12 +48,6 @@ def spec_problems(spec: Spec, target: TargetSpec) -> list[str]:
                     "worker_shutdown_timeout or lower connection_drain"
                 )
     problems += _port_clashes(spec, target.name)
-    for acl in spec.acls_on(target.name):
-        problems.append(
-            f"{_loc(acl.location)}acls.{acl.name}: the nginx target does not "
-            "manage access control lists; use allow/deny in nginx's own config "
-            "or a firewall"
-        )
     return problems
 
 
@@ -133,6 +128,7 @@ def _listener_problems(
                 f'{rule_where}.url: "{rule.url}" must start with / (nginx matches '
                 "it as a path prefix)"
             )
+    problems += _acl_problems(spec, lb, listener, where)
     problems += _health_problems(listener.health_check, listener.protocol, where)
     problems += _unsupported(listener, where)
     if listener.protocol == Protocol.HTTPS:
@@ -140,6 +136,21 @@ def _listener_problems(
         if listener.ca_certificate:
             problems += _ca_problems(spec, listener.ca_certificate, where)
     return problems
+
+
+def _acl_problems(
+    spec: Spec, lb: LoadBalancer, listener: Listener, where: str
+) -> list[str]:
+    # Rendered without its entries, a white list would shut everyone out.
+    if listener.acl is None:
+        return []
+    name = listener.acl.acl
+    if any(acl.name == name for acl in spec.acls_on(lb.target)):
+        return []
+    return [
+        f"{where}.acl: {name} is not an ACL of target {lb.target} in the spec; "
+        f"add it under acls with target: {lb.target}"
+    ]
 
 
 def _health_problems(check: HealthCheck, protocol: str, where: str) -> list[str]:
@@ -181,8 +192,10 @@ def _unsupported(listener: Listener, where: str) -> list[str]:
             "nginx has no per-listener bandwidth cap; remove bandwidth",
         ),
         "acl": (
-            listener.acl is not None,
-            "the nginx target does not manage access control lists; remove acl",
+            listener.acl is not None and listener.redirect_to_port is not None,
+            "nginx answers a redirect before it checks allow/deny, so an ACL "
+            "here would refuse no one; remove acl from the redirecting listener "
+            "and put it on the https listener it points to",
         ),
         "persistence_timeout": (
             listener.persistence_timeout > 0,

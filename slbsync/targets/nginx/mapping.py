@@ -180,6 +180,7 @@ def normalise_listener(listener: Listener) -> Listener:
         server_group=listener.server_group,
         scheduler=portable_scheduler(listener.scheduler),
         health_check=project_health(listener.health_check, listener.protocol),
+        acl=listener.acl,
         established_timeout=listener.established_timeout if stream else None,
         proxy_protocol=listener.proxy_protocol if stream else False,
         x_forwarded_for=None if stream or xff is None or not xff.enabled else xff,

@@ -20,6 +20,7 @@ import crossplane
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
+    Acl,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -31,8 +32,10 @@ from slbsync.spec.model import (
     ServerType,
 )
 from slbsync.spec.plain import from_plain
+from slbsync.targets.nginx.access import read_acls, read_binding
 from slbsync.targets.nginx.mapping import (
     HEALTH_CHECK_TYPES,
+    is_stream,
     normalise_load_balancer,
     scheduler_from_directive,
     xff_from_headers,
@@ -65,6 +68,9 @@ class OwnedConfig:
     worker_shutdown_timeout: int | None = None
     # The addresses listeners bind ("" for all), to notice a changed option.
     listen_addresses: set[str] = field(default_factory=set)
+    acls: list[Acl] = field(default_factory=list)
+    # Per ACL name, the addresses of each server block applying it.
+    served_acls: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +120,9 @@ def _read(
     owned = OwnedConfig()
     parts: dict[str, _LoadBalancerParts] = {}
     _collect_listen_addresses(directives, owned.listen_addresses)
+    comments = [
+        d.get("comment", "").strip() for d in directives if d["directive"] == "#"
+    ]
     for directive in directives:
         name = directive["directive"]
         comment = directive.get("comment", "").strip()
@@ -130,6 +139,7 @@ def _read(
     for name, files in owned.certificates.items():
         fingerprint = owned.fingerprints.get(name, "")
         owned.certificates[name] = dataclasses.replace(files, fingerprint=fingerprint)
+    owned.acls = read_acls(comments, target, owned.served_acls, _marker_json)
     for lb_parts in parts.values():
         owned.load_balancers.append(_assemble(lb_parts, target))
         if lb_parts.held_back:
@@ -161,12 +171,14 @@ def _read_block(
         for d in block
         if d["directive"] == "upstream"
     }
+    domain_servers = []
     for directive in block:
         if directive["directive"] != "server":
             continue
         body = directive["block"]
         if _find(body, "server_name"):
-            continue  # a server of domain rules: read from the rule upstreams
+            domain_servers.append(body)  # rules: read from the rule upstreams
+            continue
         redirect = _read_redirect(body)
         if redirect is not None:
             lb_name, listener = redirect
@@ -194,8 +206,41 @@ def _read_block(
             listener = _stream_listener(body, upstream)
         else:
             listener = _http_listener(body, upstream, owned, certificate_names)
-        lb.listeners.append(listener)
+        lb.listeners.append(_with_acl(listener, body, owned))
     _attach_rules(upstreams, parts)
+    for body in domain_servers:
+        _check_domain_acl(body, parts, owned)
+
+
+def _with_acl(
+    listener: Listener, body: list[Directive], owned: OwnedConfig
+) -> Listener:
+    """``listener`` with the ACL its server block applies (noting its addresses)."""
+    binding, cidrs = read_binding(body, _marker_json)
+    if binding is not None and cidrs is not None:
+        owned.served_acls.setdefault(binding.acl, []).append(cidrs)
+    return dataclasses.replace(listener, acl=binding)
+
+
+def _check_domain_acl(
+    body: list[Directive], parts: dict[str, _LoadBalancerParts], owned: OwnedConfig
+) -> None:
+    """A domain rule's server block must refuse whom its listener refuses.
+
+    Its lines are rendered from the listener's ACL; when a hand edit made
+    them differ, the listener reads back with them, so the edit shows.
+    """
+    binding, cidrs = read_binding(body, _marker_json)
+    if binding is not None and cidrs is not None:
+        owned.served_acls.setdefault(binding.acl, []).append(cidrs)
+    port = _port((_find(body, "listen") or ["0"])[0])
+    for lb in parts.values():
+        lb.listeners = [
+            dataclasses.replace(x, acl=binding)
+            if not is_stream(x.protocol) and x.port == port and x.acl != binding
+            else x
+            for x in lb.listeners
+        ]
 
 
 def _attach_rules(

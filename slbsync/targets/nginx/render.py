@@ -18,6 +18,7 @@ from typing import Any
 import crossplane
 
 from slbsync.spec.model import (
+    Acl,
     ForwardingRule,
     Listener,
     LoadBalancer,
@@ -26,6 +27,7 @@ from slbsync.spec.model import (
     Server,
 )
 from slbsync.spec.plain import to_plain
+from slbsync.targets.nginx.access import access_directives, acl_markers
 from slbsync.targets.nginx.mapping import (
     UNSAFE_NAME,
     XFF_HEADERS,
@@ -65,8 +67,14 @@ def render(
     load_balancers: Iterable[LoadBalancer],
     certificates: Mapping[str, CertificateFiles],
     options: NginxOptions,
+    acls: Mapping[str, Acl] | None = None,
 ) -> str:
-    """The owned file's text for ``load_balancers`` (normalised)."""
+    """The owned file's text for ``load_balancers`` (normalised).
+
+    ``acls`` holds every ACL the file records (by name), each listener's
+    among them.
+    """
+    acls = acls or {}
     lbs = sorted(load_balancers, key=lambda lb: lb.name)
     stream: list[Directive] = []
     http: list[Directive] = []
@@ -78,6 +86,7 @@ def render(
             group = lb.server_group(listener.server_group or "")
             servers = group.servers if group else ()
             blocks = _listener_blocks(lb, listener, servers, certificates, options)
+            _add_access(blocks, access_directives(listener.acl, acls))
             (stream if is_stream(listener.protocol) else http).extend(blocks)
 
     config: list[Directive] = [_comment(HEADER)]
@@ -86,6 +95,7 @@ def render(
     config.append(_d("worker_shutdown_timeout", f"{options.worker_shutdown_timeout}s"))
     config += [_comment(f" {LB_MARKER} {_lb_marker(lb)}") for lb in lbs]
     config += _certificate_markers(lbs, certificates)
+    config += acl_markers(acls)
     if stream:
         config.append(_d("stream", block=_includes(options.stream_include) + stream))
     if http:
@@ -98,6 +108,23 @@ def render(
     _number_lines(config, iter(range(1, 1_000_000)))
     text: str = crossplane.build(config, indent=4, tabs=False, header=False)
     return text + "\n"
+
+
+def _add_access(blocks: list[Directive], access: list[Directive]) -> None:
+    """Put the ACL's lines in each server block of a listener, after listen.
+
+    A listener with domain rules has a server block per domain; each needs
+    them, or a client naming that host would get past the list.
+    """
+    for block in blocks:
+        if block["directive"] == "server":
+            body = block["block"]
+            after = 1 + max(
+                i
+                for i, d in enumerate(body)
+                if d["directive"] in ("listen", "server_name")
+            )
+            body[after:after] = [dict(d) for d in access]
 
 
 def held_back(lb: LoadBalancer) -> list[Listener]:

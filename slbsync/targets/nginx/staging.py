@@ -42,8 +42,8 @@ def stage(model: dict[str, LoadBalancer], change: Change, target: str) -> None:
 
     stager = _STAGERS.get(kind)
     if stager is None:
-        # Certificates are the user's files, listeners always run, and ACLs
-        # are refused by validate: nothing to stage.
+        # Certificates are the user's files and ACLs are kept by the target
+        # beside this model (NginxTarget._stage_acl); listeners always run.
         log.debug("apply: target=%s nothing to stage for %s", target, kind)
         return
     lb = model.get(lb_name) or LoadBalancer(name=lb_name, target=target)

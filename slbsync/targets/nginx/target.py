@@ -25,10 +25,18 @@ from slbsync.diff.changes import (
 )
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import ConfigRejectedError
-from slbsync.spec.model import Certificate, Listener, LoadBalancer, Spec, TargetSpec
+from slbsync.spec.model import (
+    Acl,
+    Certificate,
+    Listener,
+    LoadBalancer,
+    Spec,
+    TargetSpec,
+)
 from slbsync.spec.plain import from_plain, to_plain
 from slbsync.targets.base import (
     ChangeOutcome,
+    LiveAcl,
     LiveCertificate,
     LiveLoadBalancer,
     LiveState,
@@ -71,6 +79,8 @@ _IGNORED = {
     ),
     ResourceKind.SERVER_GROUP: frozenset({"discover", "tags"}),
     ResourceKind.SERVERS: frozenset({"type", "description", "id"}),
+    # nginx has nowhere to keep an ACL's tags.
+    ResourceKind.ACL: frozenset({"tags"}),
 }
 
 
@@ -85,6 +95,7 @@ class NginxTarget(Target):
         self.options = parse_options(spec)
         self._certificates: dict[str, CertificateFiles] = {}
         self._staged: dict[str, LoadBalancer] | None = None
+        self._acls: dict[str, Acl] = {}  # the staged ACLs, by name
         self._file_drain_cap: int | None = None  # as read from the owned file
         self._file_addresses: set[str] = set()
         # The apply runner calls apply_change for several load balancers at
@@ -142,10 +153,12 @@ class NginxTarget(Target):
             )
             for c in spec.certificates_on(self.name)
         )
+        acls = tuple(LiveAcl(acl, id=acl.name, owned=True) for acl in owned.acls)
         log.debug("read: target=%s load_balancers=%d", self.name, len(live))
         return LiveState(
             target=self.name,
             load_balancers=live,
+            acls=acls,
             certificates=live_certificates,
             reads=(("parse", 1),),
         )
@@ -228,6 +241,7 @@ class NginxTarget(Target):
                     lb.name: _with_held_back(lb, owned.held_back.get(lb.name, []))
                     for lb in owned.load_balancers
                 }
+                self._acls = {acl.name: acl for acl in owned.acls}
             desired = change.get("desired")
             for key, field in (
                 ("certificate_files", "certificate"),
@@ -240,9 +254,17 @@ class NginxTarget(Target):
                 cert = from_plain(Certificate, desired)
                 if _has_files(cert):
                     self._certificates[cert.name] = _files_of(cert)
+            if change.address.kind == ResourceKind.ACL:
+                self._stage_acl(change)
             stage(self._staged, change, self.name)
         log.info("apply: target=%s staged=%s", self.name, change.summary)
         return ChangeOutcome(change=change, note="staged for commit")
+
+    def _stage_acl(self, change: Change) -> None:
+        name = change.address.name
+        self._acls.pop(name, None)
+        if change.op != ChangeOp.DELETE:
+            self._acls[name] = from_plain(Acl, change.get("desired"))
 
     def commit(self) -> None:
         """Render every staged change into the owned file and put it live."""
@@ -270,6 +292,7 @@ class NginxTarget(Target):
                 f"{', '.join(missing)}; give them certificate_file and "
                 "private_key_file in the spec"
             )
+        self._check_acls(lbs)
         for lb in lbs:
             for listener in held_back(lb):
                 log.warning(
@@ -279,13 +302,24 @@ class NginxTarget(Target):
                     lb.name,
                     listener.label,
                 )
-        text = render(lbs, self._certificates, self.options)
+        text = render(lbs, self._certificates, self.options, self._acls)
         if _current_text(self.options.config_path) == text:
             log.info("apply: target=%s file unchanged, no reload", self.name)
             return
         empty_text = render([], {}, self.options)
         note = deploy(text, self.options, self.name, empty_text)
         log.info("apply: target=%s committed=%s", self.name, note)
+
+    def _check_acls(self, lbs: list[LoadBalancer]) -> None:
+        # Without its entries a white list would shut everyone out.
+        named = {x.acl.acl for lb in lbs for x in lb.listeners if x.acl is not None}
+        missing = sorted(named - set(self._acls))
+        if missing:
+            raise ConfigRejectedError(
+                f"target {self.name}: no ACL known for {', '.join(missing)}: a "
+                "listener names it but neither the spec's acls nor the owned file "
+                "have it; add it to acls in the spec"
+            )
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from slbsync.errors import TargetError
 from slbsync.spec.model import (
+    Acl,
+    AclBinding,
+    AclEntry,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -185,3 +189,95 @@ def test_damaged_file_names_the_line(tmp_path: Path) -> None:
 
     assert "line" in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+OFFICE = Acl("office", "edge", (AclEntry("10.0.0.0/8", "vpn"), AclEntry("fd00::/8")))
+BLOCKED = Acl("blocked", "edge", (AclEntry("192.0.2.7/32"),))
+
+
+def guarded_edge() -> LoadBalancer:
+    """chat_edge with a white list on tcp/443 and a black list on http/8000."""
+    lb = chat_edge()
+    listeners = []
+    for listener in lb.listeners:
+        if listener.key == ("tcp", 443):
+            listener = replace(listener, acl=AclBinding("office", "white"))
+        elif listener.key == ("http", 8000):
+            listener = replace(listener, acl=AclBinding("blocked", "black"))
+        listeners.append(listener)
+    return normalise_load_balancer(replace(lb, listeners=tuple(listeners)))
+
+
+def render_guarded(path: Path) -> None:
+    acls = {"office": OFFICE, "blocked": BLOCKED}
+    path.write_text(render([guarded_edge()], CERTS, OPTIONS, acls))
+
+
+def test_white_list_allows_its_entries_then_denies_all() -> None:
+    acls = {"office": OFFICE, "blocked": BLOCKED}
+    text = render([guarded_edge()], CERTS, OPTIONS, acls)
+
+    tcp = text.split("listen 127.0.0.1:443;")[1].split("proxy_pass")[0]
+    assert tcp.split() == [
+        *("#", "slbsync", "listener", "acl:", '{"acl":', '"office"}'),
+        *("allow", "10.0.0.0/8;", "allow", "fd00::/8;", "deny", "all;"),
+    ]
+    http = text.split("listen 127.0.0.1:8000;")[1].split("location /")[0]
+    assert "deny 192.0.2.7/32;\n        allow all;" in http
+    # Each domain rule's server block carries the list too.
+    assert text.count("deny 192.0.2.7/32;") == 3
+
+
+def test_acls_and_bindings_read_back_as_rendered(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    render_guarded(path)
+
+    owned = read_owned_config(str(path), "edge", {"/etc/tls/edge.pem": "edge-cert"})
+
+    assert owned.load_balancers == [guarded_edge()]
+    assert owned.acls == [BLOCKED, OFFICE]  # entry comments kept
+
+
+def test_hand_added_allow_line_reads_as_a_changed_acl(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    render_guarded(path)
+    text = path.read_text()
+    path.write_text(text.replace("deny all;", "allow 127.0.0.1;\n        deny all;"))
+
+    owned = read_owned_config(str(path), "edge")
+
+    office = next(acl for acl in owned.acls if acl.name == "office")
+    cidrs = [entry.cidr for entry in office.entries]
+    assert cidrs == ["10.0.0.0/8", "fd00::/8", "127.0.0.1"]
+
+
+def test_hand_edited_catch_all_reads_as_a_changed_binding(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    render_guarded(path)
+    path.write_text(path.read_text().replace("deny all;", "allow all;"))
+
+    lb = read_owned_config(str(path), "edge").load_balancers[0]
+
+    tcp = next(x for x in lb.listeners if x.key == ("tcp", 443))
+    assert tcp.acl == AclBinding(
+        "office", "hand-edited: allow 10.0.0.0/8; allow fd00::/8; allow all"
+    )
+
+
+def test_hand_edit_in_a_domain_rules_server_reads_as_drift(tmp_path: Path) -> None:
+    path = tmp_path / "slbsync.conf"
+    render_guarded(path)
+    head, _, tail = path.read_text().rpartition("deny 192.0.2.7/32;")
+    path.write_text(head + "deny 192.0.2.8/32;" + tail)  # the m.chat.test server
+
+    owned = read_owned_config(str(path), "edge")
+
+    blocked = next(acl for acl in owned.acls if acl.name == "blocked")
+    assert [entry.cidr for entry in blocked.entries] == ["192.0.2.8/32"]
+
+    # Its catch-all removed there: the listener's binding reads as edited.
+    head, _, tail = path.read_text().rpartition("allow all;")
+    path.write_text(head + tail)
+    lb = read_owned_config(str(path), "edge").load_balancers[0]
+    http = next(x for x in lb.listeners if x.key == ("http", 8000))
+    assert http.acl == AclBinding("blocked", "hand-edited: deny 192.0.2.8/32")

@@ -91,12 +91,35 @@ def test_sticky_sessions_point_to_source_hash() -> None:
     assert "source_hash" in problem
 
 
-def test_acls_are_refused() -> None:
+def test_acl_white_and_black_lists_are_accepted() -> None:
+    office = Acl(name="office", target="edge")
+    white = Listener(Protocol.TCP, 443, "nodes", acl=AclBinding("office"))
+    black = Listener(Protocol.HTTP, 80, "nodes", acl=AclBinding("office", "black"))
+    assert problems_for(white, black, acls=(office,)) == []
+
+
+def test_acl_the_spec_does_not_define_is_refused() -> None:
+    elsewhere = Acl(name="office", target="cloud")
     listener = Listener(Protocol.TCP, 443, "nodes", acl=AclBinding("office"))
-    acl = Acl(name="office", target="edge")
-    problems = problems_for(listener, acls=(acl,))
-    assert any(".listeners[0].acl:" in p for p in problems)
-    assert any(p.startswith("acls.office:") for p in problems)
+
+    [problem] = problems_for(listener, acls=(elsewhere,))
+
+    assert problem == (
+        "load_balancers.chat-edge.listeners[0].acl: office is not an ACL of "
+        "target edge in the spec; add it under acls with target: edge"
+    )
+
+
+def test_acl_on_a_redirecting_listener_is_refused() -> None:
+    office = Acl(name="office", target="edge")
+    listener = Listener(
+        Protocol.HTTP, 80, redirect_to_port=443, acl=AclBinding("office")
+    )
+
+    [problem] = problems_for(listener, acls=(office,))
+
+    assert problem.startswith("load_balancers.chat-edge.listeners[0].acl: nginx")
+    assert "answers a redirect before it checks allow/deny" in problem
 
 
 def test_id_only_server_is_refused() -> None:
