@@ -33,8 +33,8 @@ def declared_by(kind: str | None) -> type[Target]:
     except SpecError:
         return Target  # an unknown type is reported by the field check
     except (ImportError, AttributeError):
-        # check_targets reports the package that does not import; here the
-        # spec is checked by the tables alone.
+        # check_target_packages reports the package that does not import;
+        # here the spec is checked by the tables alone.
         return Target
 
 
