@@ -20,7 +20,12 @@ from slbsync.spec import model
 from slbsync.spec.certificates import read_certificate
 from slbsync.spec.problems import Path
 from slbsync.spec.read import INVALID, Context, Read, read_fields
-from slbsync.spec.target_terms import declared_by
+from slbsync.spec.target_terms import (
+    declared_by,
+    every_one_of,
+    is_declared,
+    types_taking_setting,
+)
 
 
 def build_named(shape: f.Shape, name: str, raw: Any, path: Path, ctx: Context) -> Any:
@@ -73,12 +78,42 @@ def build_load_balancer(name: str, raw: Any, path: Path, ctx: Context) -> Any:
         return _build_list(value, spot, ctx, partial(_build_listener, extra=extra))
 
     read = read_fields(f.LOAD_BALANCER, raw, path, ctx, nested=nested)
-    if read is None or not read.complete:
+    if read is None:
+        return None
+    if kind is not None and is_declared(kind):
+        _refuse_other_targets_settings(read, kind, path, ctx)
+    if not read.complete:
         return None
     _check_load_balancer(read, path, ctx)
     lb = model.LoadBalancer(name=name, location=ctx.index.value(path), **read.values)
     _check_listener_keys(lb, path, ctx)
     return ctx.remember(lb, path)
+
+
+def _refuse_other_targets_settings(
+    read: Read, kind: str, path: Path, ctx: Context
+) -> None:
+    """Refuse, where written, each setting this target would ignore.
+
+    Only keys the spec gives count: a model default is nobody's request.
+    """
+    declared = declared_by(kind)
+    for key in sorted(read.given):
+        rule = f.LOAD_BALANCER.field(key)
+        if rule is None or not rule.per_target:
+            continue
+        if key in declared.load_balancer_settings:
+            continue
+        read.values.pop(rule.target_attr, None)  # nor checked with the rest
+        advice = declared.instead_of.get(key, f"the {kind} target has none: remove it")
+        ctx.at_key((*path, key), f"{_whose_setting(key)}; {advice}")
+
+
+def _whose_setting(key: str) -> str:
+    owners = types_taking_setting(key)
+    if not owners:
+        return f"{key} is no setting of an installed target"
+    return f"{key} is {_article(owners[0])} {every_one_of(owners)} setting"
 
 
 def _check_load_balancer(read: Read, path: Path, ctx: Context) -> None:

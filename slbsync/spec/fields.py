@@ -57,6 +57,9 @@ class Field:
     # ENUM: a target may add values of its own (Target.native_schedulers);
     # validate.py checks them against the load balancer's target.
     target_values: bool = False
+    # A load balancer setting of some targets only: those whose class lists
+    # it in Target.load_balancer_settings; on the others it is refused.
+    per_target: bool = False
 
     @property
     def target_attr(self) -> str:
@@ -594,33 +597,50 @@ LOAD_BALANCER = Shape(
             Kind.ENUM,
             "internet for a public address, intranet for one inside the VPC.",
             enum=ADDRESS_TYPES,
+            per_target=True,
         ),
-        Field("address_ip_version", Kind.ENUM, "IP version.", enum=IP_VERSIONS),
+        Field(
+            "address_ip_version",
+            Kind.ENUM,
+            "IP version.",
+            enum=IP_VERSIONS,
+            per_target=True,
+        ),
         Field(
             "vswitch_id",
             Kind.TEXT,
             "VSwitch of an intranet load balancer.",
             min_length=1,
+            per_target=True,
         ),
-        Field("vpc_id", Kind.TEXT, "VPC of an intranet load balancer.", min_length=1),
+        Field(
+            "vpc_id",
+            Kind.TEXT,
+            "VPC of an intranet load balancer.",
+            min_length=1,
+            per_target=True,
+        ),
         Field(
             "instance_charge_type",
             Kind.ENUM,
             "PayByCLCU (by capacity units used; new instances can only be this) "
             "or PayBySpec (existing instances).",
             enum=INSTANCE_CHARGE_TYPES,
+            per_target=True,
         ),
         Field(
             "spec",
             Kind.ENUM,
             "Instance spec of a PayBySpec load balancer.",
             enum=LOAD_BALANCER_SPECS,
+            per_target=True,
         ),
         Field(
             "internet_charge_type",
             Kind.ENUM,
             "Pay for internet traffic by volume or by bandwidth.",
             enum=INTERNET_CHARGE_TYPES,
+            per_target=True,
         ),
         Field(
             "bandwidth",
@@ -628,12 +648,19 @@ LOAD_BALANCER = Shape(
             "Peak bandwidth in Mbit/s (internet_charge_type paybybandwidth).",
             minimum=1,
             maximum=5120,
+            per_target=True,
         ),
-        Field("deletion_protection", Kind.BOOL, "Refuse deletes until turned off."),
+        Field(
+            "deletion_protection",
+            Kind.BOOL,
+            "Refuse deletes until turned off.",
+            per_target=True,
+        ),
         Field(
             "modification_protection",
             Kind.BOOL,
             "Refuse changes made in the console.",
+            per_target=True,
         ),
         Field(
             "modification_protection_reason",
@@ -641,29 +668,43 @@ LOAD_BALANCER = Shape(
             "Why modification protection is on.",
             pattern=r"^[A-Za-z].{0,79}$",
             pattern_hint="1 to 80 characters starting with a letter",
+            per_target=True,
         ),
-        Field("resource_group_id", Kind.TEXT, "Resource group.", min_length=1),
-        Field("master_zone_id", Kind.TEXT, "Primary zone.", min_length=1),
-        Field("slave_zone_id", Kind.TEXT, "Standby zone.", min_length=1),
+        Field(
+            "resource_group_id",
+            Kind.TEXT,
+            "Resource group.",
+            min_length=1,
+            per_target=True,
+        ),
+        Field(
+            "master_zone_id", Kind.TEXT, "Primary zone.", min_length=1, per_target=True
+        ),
+        Field(
+            "slave_zone_id", Kind.TEXT, "Standby zone.", min_length=1, per_target=True
+        ),
         Field(
             "type",
             Kind.ENUM,
-            "aws-elbv2: application or network; left out, network when a "
+            "Application or network; left out, network when a "
             "listener is tcp or udp, application otherwise.",
             enum=LOAD_BALANCER_TYPES,
+            per_target=True,
         ),
         Field(
             "subnets",
             Kind.TEXT_LIST,
-            "aws-elbv2: subnet ids the load balancer sits in (an application "
+            "Subnet ids the load balancer sits in (an application "
             "load balancer needs two zones).",
+            per_target=True,
         ),
         Field(
             "security_groups",
             Kind.TEXT_LIST,
-            "aws-elbv2: security group ids of the load balancer.",
+            "Security group ids of the load balancer.",
+            per_target=True,
         ),
-        Field("tags", Kind.TAGS, "Tags on the load balancer."),
+        Field("tags", Kind.TAGS, "Tags on the load balancer.", per_target=True),
         Field(
             "adopt",
             Kind.BOOL,
@@ -681,6 +722,11 @@ LOAD_BALANCER = Shape(
     model.LoadBalancer,
     description="A load balancer on one target.",
 )
+
+PER_TARGET_LB_FIELDS = frozenset(
+    rule.target_attr for rule in LOAD_BALANCER.fields if rule.per_target
+)
+"""Load balancer settings some targets take and others refuse."""
 
 ACL_ENTRY = Shape(
     "acl entry",

@@ -20,7 +20,11 @@ from slbsync.spec.source import (
     SourceDocument,
     read_yaml_file,
 )
-from slbsync.spec.validate import check_references, check_targets
+from slbsync.spec.validate import (
+    check_references,
+    check_target_packages,
+    check_targets,
+)
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -114,6 +118,7 @@ def _build_spec(
         document_sources=tuple(d.name for d in documents if isinstance(d.data, dict)),
     )
     check_references(spec, Context(problems, index, paths=paths))
+    problems.extend(check_target_packages(spec))
     if not problems:
         problems.extend(check_targets(spec))
     if problems:

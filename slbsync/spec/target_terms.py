@@ -5,8 +5,10 @@ declared by the target class, so the spec checks name no target:
 protocols only some targets have (``Target.extra_protocols``), listener
 fields taken on more protocols (``extra_field_protocols``), certificates
 by the cloud's own reference (``native_certificate_prefix``), scheduler
-values of a target's own (``native_schedulers``) and whether a spec must
-give a region (``region_needed``).
+values of a target's own (``native_schedulers``), the load balancer
+settings only some targets take (``load_balancer_settings``, with what to
+do instead on the others in ``instead_of``) and whether a spec must give a
+region (``region_needed``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def declared_by(kind: str | None) -> type[Target]:
     except SpecError:
         return Target  # an unknown type is reported by the field check
     except (ImportError, AttributeError):
-        # check_targets reports the package that does not import; here the
-        # spec is checked by the tables alone.
+        # check_target_packages reports the package that does not import;
+        # here the spec is checked by the tables alone.
         return Target
 
 
@@ -43,6 +45,20 @@ def types_taking_protocol(protocol: str) -> tuple[str, ...]:
         for kind in known_target_types()
         if protocol in declared_by(kind).extra_protocols
     )
+
+
+def types_taking_setting(key: str) -> tuple[str, ...]:
+    """The target types that take load balancer setting ``key``."""
+    return tuple(
+        kind
+        for kind in known_target_types()
+        if key in declared_by(kind).load_balancer_settings
+    )
+
+
+def is_declared(kind: str) -> bool:
+    """True when target type ``kind`` is known and its package imports."""
+    return declared_by(kind) is not Target
 
 
 def field_protocols_by_type(key: str) -> dict[str, tuple[str, ...]]:
@@ -80,6 +96,8 @@ def choices_of(rule: Field) -> str:
 def description_of(rule: Field) -> str:
     """``rule``'s description, and the values targets add, for the references."""
     text = rule.description
+    if rule.per_target:
+        text += f" On {every_one_of(types_taking_setting(rule.key))} targets only."
     if rule.target_values:
         for kind, values in native_schedulers().items():
             named = tuple(
@@ -88,6 +106,11 @@ def description_of(rule: Field) -> str:
             )
             text += f" On {kind} targets also the native {_joined(named, 'and')}."
     return text
+
+
+def every_one_of(values: tuple[str, ...]) -> str:
+    """``a, b and c``."""
+    return _joined(values, "and")
 
 
 def _either(values: tuple[str, ...]) -> str:

@@ -3,8 +3,9 @@
 ``build.py`` checks each object by itself. What is left needs the whole
 spec: references (a listener's server group, ACL and certificates, every
 object's target), names unique across a listener's rules, native scheduler
-values only where the target has them. Then, if the spec itself is sound,
-each target says what it cannot do (``Target.validate``).
+values only where the target has them. A target whose package does not
+import is a problem of its own: its checks cannot run. Then, if the spec
+itself is sound, each target says what it cannot do (``Target.validate``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from slbsync.spec import fields as f
 from slbsync.spec.model import Acl, Certificate, Listener, LoadBalancer, Spec
-from slbsync.spec.problems import SpecProblem, parse_target_problem
+from slbsync.spec.problems import SpecProblem, format_path, parse_target_problem
 from slbsync.spec.read import Context, listing
 from slbsync.spec.target_terms import (
     choices_of,
@@ -197,22 +198,55 @@ def _elsewhere(noun: str, name: str, where: str, wanted: str) -> str:
     return f'{noun} "{name}" is on target {where}; this load balancer is on {wanted}'
 
 
-def check_targets(spec: Spec) -> list[SpecProblem]:
-    """Ask each target what it cannot do; a target not yet importable is skipped."""
+def check_target_packages(spec: Spec) -> list[SpecProblem]:
+    """A problem for each target whose package does not import.
+
+    Its own checks cannot run then, so the spec must not pass as valid; plan
+    and apply would fail on the same import.
+    """
     from slbsync.errors import SpecError
     from slbsync.targets.registry import target_class
 
     problems: list[SpecProblem] = []
     for target_spec in spec.targets:
         try:
-            cls = target_class(target_spec.type)
+            target_class(target_spec.type)
         except SpecError:
             continue  # reported by the field check, with the known types
         except (ImportError, AttributeError) as err:
-            # TODO(spec): a target package that does not import is skipped, so its
-            # own checks do not run; they run again at plan time, when it loads.
-            log.warning("validate: target=%s skipped: %s", target_spec.name, err)
-            continue
+            log.debug(
+                "validate: target=%s import failed", target_spec.name, exc_info=True
+            )
+            path = format_path(("targets", target_spec.name))
+            problems.append(
+                SpecProblem(
+                    target_spec.location, path, _unimportable(target_spec.type, err)
+                )
+            )
+    return problems
+
+
+def _unimportable(kind: str, err: ImportError | AttributeError) -> str:
+    missing = getattr(err, "name", None) if isinstance(err, ImportError) else None
+    way_out = (
+        f"install the missing module {missing} or reinstall slbsync"
+        if missing and not missing.startswith("slbsync")
+        else "reinstall slbsync"
+    )
+    return (
+        f"the {kind} target's code does not load ({err}), so its checks cannot "
+        f"run and this spec is not validated; {way_out} "
+        "(pip install --force-reinstall slbsync)"
+    )
+
+
+def check_targets(spec: Spec) -> list[SpecProblem]:
+    """Ask each target what it cannot do (after check_target_packages passed)."""
+    from slbsync.targets.registry import target_class
+
+    problems: list[SpecProblem] = []
+    for target_spec in spec.targets:
+        cls = target_class(target_spec.type)
         for text in cls(target_spec).validate(spec):
             problems.append(parse_target_problem(text))
     return problems

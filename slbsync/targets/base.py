@@ -184,6 +184,14 @@ class Target(ABC):
     """How a listener's certificate starts when it is the cloud's own
     reference, not the name of a certificate under certificates."""
 
+    load_balancer_settings: ClassVar[frozenset[str]] = frozenset()
+    """Load balancer fields particular to some targets (``per_target`` in the
+    field table) that this target takes; the spec refuses the others here."""
+
+    instead_of: ClassVar[Mapping[str, str]] = {}
+    """What to do on this target instead of another target's load balancer
+    setting: field key -> the advice the message ends with."""
+
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import importlib
 import json
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from slbsync.cli.app import app
+from slbsync.spec.target_terms import declared_by
+from slbsync.targets import registry
 from tests.spec.helpers import FIXTURES, fixture
 
 runner = CliRunner()
@@ -82,3 +87,34 @@ def test_json_format_of_a_valid_spec_is_an_empty_list():
 
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
+
+
+@pytest.fixture
+def haproxy_without_its_dependency(monkeypatch):
+    """The haproxy target's package fails to import, as with a broken install."""
+    real_import = importlib.import_module
+
+    def import_module(name: str, package: str | None = None) -> Any:
+        if name == "slbsync.targets.haproxy.target":
+            raise ModuleNotFoundError("No module named 'jinja2'", name="jinja2")
+        return real_import(name, package)
+
+    monkeypatch.setattr(registry.importlib, "import_module", import_module)
+    declared_by.cache_clear()
+    yield
+    declared_by.cache_clear()
+
+
+@pytest.mark.usefixtures("haproxy_without_its_dependency")
+def test_target_that_does_not_import_fails_validate():
+    result = runner.invoke(app, ["validate", fixture("valid_full.yaml")])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{FIXTURES}/valid_full.yaml:11:5 targets.edge: the haproxy target's code "
+        "does not load (No module named 'jinja2'), so its checks cannot run and "
+        "this spec is not validated; install the missing module jinja2 or "
+        "reinstall slbsync (pip install --force-reinstall slbsync)",
+        "1 problem found",
+    ]

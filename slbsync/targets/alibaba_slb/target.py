@@ -29,7 +29,7 @@ from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
 from slbsync.targets.alibaba_slb.read import LiveReader
 from slbsync.targets.alibaba_slb.settle import Settler
-from slbsync.targets.alibaba_slb.validate import problems_in
+from slbsync.targets.alibaba_slb.validate import INSTEAD_OF, LB_SETTINGS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
 
 DEFAULT_REGION = "cn-hangzhou"
@@ -44,6 +44,8 @@ class AlibabaSlbTarget(Target):
     # import writes it.
     native_certificate_prefix: ClassVar[str | None] = CERTIFICATE_ID_PREFIX
     region_needed: ClassVar[str | None] = DEFAULT_REGION
+    load_balancer_settings: ClassVar[frozenset[str]] = LB_SETTINGS
+    instead_of: ClassVar[Mapping[str, str]] = INSTEAD_OF
     # SLB's consistent-hash schedulers exist on layer-4 listeners only.
     native_schedulers: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "rr": (),

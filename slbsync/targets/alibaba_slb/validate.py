@@ -39,6 +39,34 @@ MAX_TAGS = 19  # 20 per resource, one of them the ownership tag
 MAX_ACL_ENTRIES = 300
 MAX_RULES = 40
 
+# The load balancer settings of some targets only (fields.PER_TARGET_LB_FIELDS)
+# that SLB takes; the spec refuses the others on an alibaba-slb target.
+LB_SETTINGS = frozenset(
+    {
+        "address_type",
+        "address_ip_version",
+        "vswitch_id",
+        "vpc_id",
+        "instance_charge_type",
+        "spec",
+        "internet_charge_type",
+        "bandwidth",
+        "deletion_protection",
+        "modification_protection",
+        "modification_protection_reason",
+        "resource_group_id",
+        "master_zone_id",
+        "slave_zone_id",
+        "tags",
+    }
+)
+INSTEAD_OF = {
+    "type": "an SLB instance serves every protocol, layer 4 and 7: remove type",
+    "subnets": "the alibaba-slb target places a load balancer by vswitch_id "
+    "(and vpc_id): use those",
+    "security_groups": "SLB filters clients with ACLs: give the listeners an acl",
+}
+
 # (field, low, high) of listener settings with a range on SLB.
 LISTENER_RANGES = (
     ("persistence_timeout", 0, 3600),

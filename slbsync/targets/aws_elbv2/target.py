@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from slbsync.diff.changes import Change, ResourceKind
 from slbsync.diff.differences import Difference
+from slbsync.spec.fields import PER_TARGET_LB_FIELDS
 from slbsync.spec.model import LoadBalancer, Protocol, Spec, TargetSpec
 from slbsync.targets.aws_elbv2.apply import Applier
 from slbsync.targets.aws_elbv2.changes import TARGETS_PER_CALL, Planner
@@ -27,7 +28,7 @@ from slbsync.targets.aws_elbv2.mapping import (
 )
 from slbsync.targets.aws_elbv2.names import ARN_PREFIX
 from slbsync.targets.aws_elbv2.read import Catalogue, LiveReader
-from slbsync.targets.aws_elbv2.validate import FOREIGN_LB_FIELDS, problems_in
+from slbsync.targets.aws_elbv2.validate import INSTEAD_OF, LB_SETTINGS, problems_in
 from slbsync.targets.base import ChangeOutcome, LiveState, Target
 
 TAGGING_CLIENT = partial(boto3_client, service="resourcegroupstaggingapi")
@@ -44,6 +45,8 @@ class AwsElbv2Target(Target):
         "connection_drain": DRAIN_BEYOND_TABLE
     }
     native_certificate_prefix: ClassVar[str | None] = ARN_PREFIX
+    load_balancer_settings: ClassVar[frozenset[str]] = LB_SETTINGS
+    instead_of: ClassVar[Mapping[str, str]] = INSTEAD_OF
 
     def __init__(
         self,
@@ -69,8 +72,8 @@ class AwsElbv2Target(Target):
 
     def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
         if kind == ResourceKind.LOAD_BALANCER:
-            # Other clouds' settings; validation refuses them when set.
-            return frozenset(FOREIGN_LB_FIELDS)
+            # Other targets' settings: the spec refuses them when written.
+            return PER_TARGET_LB_FIELDS - LB_SETTINGS
         if kind == ResourceKind.SERVERS:
             return frozenset({"type", "description"})
         return frozenset()

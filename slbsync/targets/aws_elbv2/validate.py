@@ -44,19 +44,38 @@ HEALTH_RANGES = (
     ("unhealthy_threshold", 2, 10),
 )
 
-# Load balancer fields of other clouds, with the value that means "not set".
-FOREIGN_LB_FIELDS = {
-    "vswitch_id": None,
-    "vpc_id": None,
-    "instance_charge_type": "PayByCLCU",
-    "spec": None,
-    "internet_charge_type": "paybytraffic",
-    "bandwidth": None,
-    "modification_protection": False,
-    "modification_protection_reason": None,
-    "resource_group_id": None,
-    "master_zone_id": None,
-    "slave_zone_id": None,
+# The load balancer settings of some targets only (fields.PER_TARGET_LB_FIELDS)
+# that ELBv2 takes; the spec refuses the others on an aws-elbv2 target.
+LB_SETTINGS = frozenset(
+    {
+        "address_type",
+        "address_ip_version",
+        "deletion_protection",
+        "type",
+        "subnets",
+        "security_groups",
+        "tags",
+    }
+)
+_PLACED_BY_SUBNETS = (
+    "the aws-elbv2 target places a load balancer by subnets (the VPC and zones "
+    "follow from them): use subnets"
+)
+_BILLED_BY_USE = "AWS bills load balancers by capacity units used: remove it"
+INSTEAD_OF = {
+    "vswitch_id": _PLACED_BY_SUBNETS,
+    "vpc_id": _PLACED_BY_SUBNETS,
+    "master_zone_id": _PLACED_BY_SUBNETS,
+    "slave_zone_id": _PLACED_BY_SUBNETS,
+    "instance_charge_type": _BILLED_BY_USE,
+    "spec": _BILLED_BY_USE,
+    "internet_charge_type": _BILLED_BY_USE,
+    "bandwidth": _BILLED_BY_USE,
+    "modification_protection": "AWS protects a load balancer from deletes only: "
+    "use deletion_protection or remove it",
+    "modification_protection_reason": "AWS protects a load balancer from deletes "
+    "only: use deletion_protection or remove it",
+    "resource_group_id": "group AWS resources with tags: remove it",
 }
 # Listener knobs AWS has no per-listener equivalent for, with their unset value.
 FOREIGN_LISTENER_FIELDS = {
@@ -132,13 +151,6 @@ def _load_balancer(lb: LoadBalancer) -> Iterator[str]:
             f"{base}.subnets",
             f"{_a(kind)} load balancer needs subnets (their ids, subnet-...)",
         )
-    for name, unset in FOREIGN_LB_FIELDS.items():
-        if getattr(lb, name) != unset:
-            yield _at(
-                lb.location,
-                f"{base}.{name}",
-                f"aws-elbv2 has no {name}; remove it (the VPC follows from subnets)",
-            )
     if len(lb.tags) > MAX_TAGS:
         yield _at(lb.location, f"{base}.tags", f"at most {MAX_TAGS} tags fit")
     yield from _groups(lb, base)

@@ -71,6 +71,11 @@ from slbsync.targets.haproxy.validate import validate_spec
 
 log = logging.getLogger(__name__)
 
+# The spec refuses a load balancer setting HAProxy does not take where it is
+# written (Target.load_balancer_settings), so these are always defaults here.
+# TODO(spec): a group's or an ACL's tags and a server's description are still
+# accepted and dropped (ignored_fields), so a user may think HAProxy keeps them;
+# the way out is declaring them per target like the load balancer settings.
 _CLOUD_ONLY_FIELDS = frozenset(
     {
         "address_type",

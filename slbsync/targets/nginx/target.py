@@ -67,6 +67,12 @@ _OP = {
 }
 _OP_ORDER = {ChangeOp.CREATE: 0, ChangeOp.UPDATE: 1, ChangeOp.DELETE: 2}
 
+# The spec refuses a load balancer setting nginx does not take where it is
+# written (Target.load_balancer_settings), so these are always defaults here.
+# TODO(spec): the other ignored fields below (a listener's description, a group's
+# or an ACL's tags, a server's description) are still accepted and dropped, so
+# a user may think nginx keeps them; the way out is declaring them per target
+# like the load balancer settings.
 _CLOUD_ONLY_LB_FIELDS = frozenset(
     f.name
     for f in dataclasses.fields(LoadBalancer)

@@ -97,10 +97,12 @@ def test_listener_protocol_must_suit_the_load_balancer_type():
 def test_alibaba_fields_are_refused_on_aws():
     text = problems(lb_with("protocol: tcp, port: 443", kind="resource_group_id: rg-1"))
 
+    # Where it is written (line 11 of the spec conftest builds), not the
+    # load balancer's line.
     assert (
-        "load_balancers.chat.resource_group_id: aws-elbv2 has no resource_group_id"
-        in text
-    )
+        "spec.yaml:11:5 load_balancers.chat.resource_group_id: resource_group_id "
+        "is an alibaba-slb setting; group AWS resources with tags: remove it"
+    ) in text
 
 
 def test_subnets_are_required():
