@@ -31,9 +31,12 @@ if TYPE_CHECKING:
 VSERVER_TABLE = "vserver_groups"
 MASTER_SLAVE_TABLE = "master_slave_server_groups"
 
-# TODO(emulator): no quota on groups per load balancer or servers per group
-# (the reference has no figures), so a fleet past the cloud's limits passes
-# here; add the limits to this module once they are known.
+# TODO(emulator): no quota on the backend servers of one load balancer (the
+# reference gives 200, backendservers-per-slb, but not the HTTP status of
+# InstanceBackendServerNumberOverLimit) nor on groups per load balancer (no
+# figure at all), so a fleet past the cloud's limits passes here and fails on
+# the cloud; count distinct servers across a load balancer's groups in the
+# add, set and create handlers, with the quota settable at /_emulator/quotas.
 # The documented cap on servers in one Create/Add/Remove/Modify/Set call.
 MAX_BACKEND_SERVERS_PER_CALL = 20
 SERVER_TYPES = ("ecs", "eni", "eci")
