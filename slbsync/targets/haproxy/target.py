@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from slbsync.diff.changes import Change, ChangeOp, ResourceKind
 from slbsync.diff.differences import Difference
 from slbsync.errors import ConfigRejectedError, TargetError
+from slbsync.spec.fields import PER_TARGET_LB_FIELDS
 from slbsync.spec.model import (
     HealthCheck,
     Listener,
@@ -76,25 +77,7 @@ log = logging.getLogger(__name__)
 # TODO(spec): a group's or an ACL's tags and a server's description are still
 # accepted and dropped (ignored_fields), so a user may think HAProxy keeps them;
 # the way out is declaring them per target like the load balancer settings.
-_CLOUD_ONLY_FIELDS = frozenset(
-    {
-        "address_type",
-        "address_ip_version",
-        "vswitch_id",
-        "vpc_id",
-        "instance_charge_type",
-        "spec",
-        "internet_charge_type",
-        "bandwidth",
-        "deletion_protection",
-        "modification_protection",
-        "modification_protection_reason",
-        "resource_group_id",
-        "master_zone_id",
-        "slave_zone_id",
-        "tags",
-    }
-)
+_CLOUD_ONLY_FIELDS = PER_TARGET_LB_FIELDS
 
 
 @dataclass
