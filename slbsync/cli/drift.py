@@ -1,6 +1,7 @@
 """``slbsync drift``: report what changed live behind slbsync's back.
 
-Exit 0 when nothing drifted, 2 when something did, 1 on an error. With
+Exit 0 when nothing drifted, 2 when something did (or ``--remediate`` was
+refused reconciling discovered groups), 1 on an error. With
 ``--every`` it runs until SIGTERM or SIGINT, one summary line a run.
 """
 
@@ -34,7 +35,7 @@ from slbsync.drift.loop import (
     stop_on_signals,
 )
 from slbsync.drift.metrics import DriftMetrics
-from slbsync.drift.remediate import RemediationOptions
+from slbsync.drift.remediate import Refusal, RemediationOptions
 from slbsync.drift.report import fingerprint, render_json, render_markdown, render_text
 from slbsync.drift.session import DriftSession, DriftSettings
 from slbsync.errors import SlbsyncError
@@ -44,7 +45,8 @@ from slbsync.targets.base import Target
 
 log = logging.getLogger(__name__)
 
-EXIT_CODES = {"clean": 0, "drift": 2, "error": 1}
+# A refused reconciliation exits as drift does: something needs a person.
+EXIT_CODES = {"clean": 0, "drift": 2, "refused": 2, "error": 1}
 ALERT_STATE_FILE = "drift-alerts.json"
 
 
@@ -230,24 +232,27 @@ class _Emitter:
         self.in_loop = in_loop
         self._last: str | None = None
 
-    def __call__(self, result: DriftResult) -> None:
-        text = _render(result, self.report_format)
+    def __call__(self, result: DriftResult, refusal: Refusal | None = None) -> None:
+        text = _render(result, refusal, self.report_format)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, self.path)
             return
-        news = f"{result.status}:{fingerprint(result)}"
+        refused = refusal.reason if refusal is not None else ""
+        news = f"{result.status}:{fingerprint(result)}:{refused}"
         if self.in_loop and news == self._last:
             return
         self._last = news
         typer.echo(text, nl=False)
 
 
-def _render(result: DriftResult, report_format: ReportFormat) -> str:
+def _render(
+    result: DriftResult, refusal: Refusal | None, report_format: ReportFormat
+) -> str:
     if report_format == ReportFormat.JSON:
-        return render_json(result)
+        return render_json(result, refusal)
     if report_format == ReportFormat.MARKDOWN:
-        return render_markdown(result)
-    return render_text(result)
+        return render_markdown(result, refusal)
+    return render_text(result, refusal)

@@ -1,9 +1,10 @@
 """Drift alerts to webhooks: generic JSON, DingTalk, Feishu (Lark) and Slack.
 
-An alert goes out when drift appears (or changes) and once when it is
-resolved, never again for the same drift on every run: the ``AlertState``
-file remembers what was last announced. A webhook that fails is retried a
-few times and logged; it never stops detection.
+An alert goes out when drift appears (or changes), or when the safety limits
+refuse to reconcile discovered groups, and once when it is resolved, never
+again for the same drift on every run: the ``AlertState`` file remembers
+what was last announced. A webhook that fails is retried a few times and
+logged; it never stops detection.
 
 Signing secrets come from the environment only (``SLBSYNC_WEBHOOK_SECRET``,
 ``SLBSYNC_DINGTALK_SECRET``, ``SLBSYNC_FEISHU_SECRET``) and are never
@@ -58,6 +59,9 @@ SECRET_VARIABLES = {
 
 class AlertStatus(StrEnum):
     DRIFT = "drift"
+    # Nothing drifted, but the safety limits refused to reconcile discovered
+    # groups with ECS: as worth hearing of as drift, and announced the same way.
+    REFUSED = "refused"
     RESOLVED = "resolved"
 
 
@@ -273,11 +277,11 @@ class Alerter:
         self.wait_seconds = wait_seconds
 
     def notify(self, message: AlertMessage | None) -> list[AlertChannel]:
-        """Announce ``message`` (drift, or None for a clean run) where it is news.
+        """Announce ``message`` (drift, a refusal, or None) where it is news.
 
-        Each channel remembers what it last announced; a channel whose
-        webhook failed is tried again on the next run. Returns the channels
-        that were sent something.
+        None, or a resolved message, is a clean run. Each channel remembers
+        what it last announced; a channel whose webhook failed is tried again
+        on the next run. Returns the channels that were sent something.
         """
         announced = self._load_state()
         sent = []
@@ -287,8 +291,10 @@ class Alerter:
             if announcement is None:
                 continue
             if self._send(channel, announcement):
-                drift = announcement.status is AlertStatus.DRIFT
-                announced[channel.state_key] = announcement.fingerprint if drift else ""
+                unresolved = announcement.status is not AlertStatus.RESOLVED
+                announced[channel.state_key] = (
+                    announcement.fingerprint if unresolved else ""
+                )
                 sent.append(channel)
         self._save_state(announced)
         return sent
@@ -365,7 +371,7 @@ def _without_credentials(text: str, url: str, secret: str) -> str:
 
 def _news(message: AlertMessage | None, last_fingerprint: str) -> AlertMessage | None:
     """What to tell a channel that last announced ``last_fingerprint``."""
-    if message is not None and message.status is AlertStatus.DRIFT:
+    if message is not None and message.status is not AlertStatus.RESOLVED:
         return None if message.fingerprint == last_fingerprint else message
     if last_fingerprint:
         return message or AlertMessage(AlertStatus.RESOLVED, "slbsync: drift resolved")

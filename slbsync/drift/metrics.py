@@ -58,7 +58,7 @@ class DriftMetrics:
         )
         self.runs = Counter(
             "slbsync_drift_runs",
-            "Drift runs, by result (clean, drift, error).",
+            "Drift runs, by result (clean, drift, refused, error).",
             ["result"],
             registry=self.registry,
         )

@@ -17,6 +17,7 @@ stopped ones leave, within the same safety limits.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,13 +50,39 @@ class RemediationOptions:
     lock_dir: Path | None = None  # None: the shared rule, lock_dir_for
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why the safety limits refused a remediation, and what would pass it."""
+
+    reason: str  # the safety check's message
+    # Nothing drifted: only discovered groups' members were to follow ECS.
+    reconciliation_only: bool
+    # The --max-removal that would pass the plan; None when a share cannot.
+    max_removal: float | None
+    forceable: bool = True  # False: delete protection, which --force cannot pass
+
+    @property
+    def way_out(self) -> str:
+        """The options that would let it run ("" when none would)."""
+        if not self.forceable:
+            return ""
+        if self.max_removal is None:
+            return "--force"
+        return f"--max-removal {self.max_removal:g} or --force"
+
+
 @dataclass
 class Remediation:
     """What a remediation did: the plan, the apply report, or why it stopped."""
 
     plan: Plan
     report: ApplyReport = field(default_factory=ApplyReport)
-    refused: str | None = None  # the safety check's message
+    refusal: Refusal | None = None
+
+    @property
+    def refused(self) -> str | None:
+        """The safety check's message, when it refused the plan."""
+        return self.refusal.reason if self.refusal is not None else None
 
     @property
     def writes(self) -> int:
@@ -107,7 +134,12 @@ def remediate(
     try:
         check_safety(plan, max_removal=options.max_removal, force=options.force)
     except SafetyError as err:
-        remediation.refused = str(err)
+        remediation.refusal = Refusal(
+            reason=str(err),
+            reconciliation_only=not result.items,
+            max_removal=_max_removal_passing(plan),
+            forceable=not any(p.safety.protected_deletes for p in plan.targets),
+        )
         log.warning("drift: remediation refused: %s", err)
         return remediation
 
@@ -118,6 +150,21 @@ def remediate(
     )
     remediation.report = runner.run(plan)
     return remediation
+
+
+def _max_removal_passing(plan: Plan) -> float | None:
+    """The smallest --max-removal (in hundredths) under which ``plan`` passes.
+
+    None when a share would not do: a listener delete needs --force, a
+    protected delete cannot be forced at all.
+    """
+    facts = [part.safety for part in plan.targets]
+    if any(f.listener_deletes or f.protected_deletes for f in facts):
+        return None
+    shares = [r.share for f in facts for r in f.server_removals]
+    # The limit refuses a share above it, so the share itself, rounded up, passes.
+    # round() first: 0.07 * 100 is 7.000000000000001, which must stay 7.
+    return math.ceil(round(max(shares, default=0.0) * 100, 6)) / 100
 
 
 def _discovered_groups(spec: Spec, target: Target) -> set[tuple[str, str]]:

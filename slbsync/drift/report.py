@@ -17,6 +17,7 @@ from slbsync.drift.alerts import AlertMessage, AlertStatus
 from slbsync.drift.classify import DriftItem
 from slbsync.drift.detect import DriftResult
 from slbsync.drift.metrics import DriftCount
+from slbsync.drift.remediate import Refusal
 
 REPORT_VERSION = 1
 ALERT_LINES = 20  # an alert lists this many items, then says how many more
@@ -35,12 +36,25 @@ def fingerprint(result: DriftResult) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def summary_text(result: DriftResult) -> str:
+def summary_text(result: DriftResult, refusal: Refusal | None = None) -> str:
     counts = result.counts()
-    return ", ".join(f"{count} {status}" for status, count in counts.items())
+    text = ", ".join(f"{count} {status}" for status, count in counts.items())
+    return f"{text}; remediation refused" if refusal is not None else text
 
 
-def render_json(result: DriftResult) -> str:
+def refusal_json(refusal: Refusal | None) -> dict[str, Any] | None:
+    """The report's ``remediation_refused``: null unless the limits refused."""
+    if refusal is None:
+        return None
+    return {
+        "reason": refusal.reason,
+        "reconciliation_only": refusal.reconciliation_only,
+        "max_removal": refusal.max_removal,
+        "way_out": refusal.way_out,
+    }
+
+
+def render_json(result: DriftResult, refusal: Refusal | None = None) -> str:
     document: dict[str, Any] = {
         "version": REPORT_VERSION,
         "status": result.status,
@@ -48,6 +62,7 @@ def render_json(result: DriftResult) -> str:
         "duration_seconds": round(result.duration, 3),
         "fingerprint": fingerprint(result),
         "summary": {**result.counts(), "read_calls": result.read_calls},
+        "remediation_refused": refusal_json(refusal),
         "targets": [
             {
                 "target": part.target,
@@ -62,8 +77,8 @@ def render_json(result: DriftResult) -> str:
     return json.dumps(document, indent=2, default=str) + "\n"
 
 
-def render_text(result: DriftResult) -> str:
-    lines = [f"slbsync drift   ({summary_text(result)})", ""]
+def render_text(result: DriftResult, refusal: Refusal | None = None) -> str:
+    lines = [f"slbsync drift   ({summary_text(result, refusal)})", ""]
     for part in result.targets:
         lines.append(f"target {part.target}")
         if part.error:
@@ -74,15 +89,17 @@ def render_text(result: DriftResult) -> str:
             lines.append(f"  {item.address}: {_MEANING[str(item.status)]}")
             lines.extend(f"      {_field_text(change)}" for change in item.fields)
         lines.append("")
+    if refusal is not None:
+        lines += [*_refusal_lines(refusal), ""]
     lines.append(
         f"Read {result.read_calls} API calls in {result.duration:.1f}s; "
-        + _verdict(result)
+        + _verdict(result, refusal)
     )
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(result: DriftResult) -> str:
-    lines = [f"### slbsync drift: {_verdict(result)}", ""]
+def render_markdown(result: DriftResult, refusal: Refusal | None = None) -> str:
+    lines = [f"### slbsync drift: {_verdict(result, refusal)}", ""]
     if result.items:
         lines += ["| status | resource | what differs |", "| --- | --- | --- |"]
         for item in result.items:
@@ -97,12 +114,18 @@ def render_markdown(result: DriftResult) -> str:
         for part in result.targets
         if part.error
     ]
+    if refusal is not None:
+        reason, *rest = _refusal_lines(refusal)
+        lines += [f"**{_md(reason)}**", "", *(f"- {_md(x.strip())}" for x in rest), ""]
     lines.append(f"{summary_text(result)}; {result.read_calls} API calls read.")
     return "\n".join(lines) + "\n"
 
 
-def alert_message(result: DriftResult) -> AlertMessage:
-    """What the alert channels are told about a run (drift or resolved)."""
+def alert_message(result: DriftResult, refusal: Refusal | None = None) -> AlertMessage:
+    """What the alert channels are told about a run: drift, a refused
+    reconciliation of discovered groups, or that all is well (resolved)."""
+    if not result.items and refusal is not None and refusal.reconciliation_only:
+        return _refusal_alert(refusal)
     if not result.items:
         return AlertMessage(
             AlertStatus.RESOLVED,
@@ -137,6 +160,33 @@ def drift_counts(result: DriftResult) -> list[DriftCount]:
     ]
 
 
+def _refusal_alert(refusal: Refusal) -> AlertMessage:
+    # The reason names the groups and shares: while it stays, so does the alert.
+    digest = hashlib.sha256(refusal.reason.encode()).hexdigest()[:16]
+    return AlertMessage(
+        AlertStatus.REFUSED,
+        "slbsync: reconciling discovered groups with ECS was refused by the "
+        "safety limits",
+        tuple(line.strip() for line in _refusal_lines(refusal)[1:]),
+        f"refused-{digest}",
+        {"remediation_refused": refusal_json(refusal)},
+    )
+
+
+def _refusal_lines(refusal: Refusal) -> list[str]:
+    """A heading, then the safety check's lines and the way out, indented."""
+    what = (
+        "reconciling discovered groups with ECS"
+        if refusal.reconciliation_only
+        else "the remediation"
+    )
+    lines = [f"remediation refused: {what} was stopped by the safety limits"]
+    lines += [f"  {line}" for line in refusal.reason.splitlines()]
+    if refusal.way_out:
+        lines.append(f"  {refusal.way_out} would let it run")
+    return lines
+
+
 def _alert_line(item: DriftItem) -> str:
     fields = "; ".join(_field_text(change) for change in item.fields[:3])
     text = f"{item.status}: {item.address.target} {item.address}"
@@ -147,13 +197,15 @@ def _field_text(change: FieldChange) -> str:
     return f"{change.field}: spec {_value(change.new)}, live {_value(change.old)}"
 
 
-def _verdict(result: DriftResult) -> str:
+def _verdict(result: DriftResult, refusal: Refusal | None = None) -> str:
     if result.status == "error":
         return "the run failed for " + ", ".join(
             part.target for part in result.targets if part.error
         )
     if result.status == "drift":
         return f"{len(result.items)} resource(s) drifted"
+    if refusal is not None:
+        return "no drift, but reconciling discovered groups was refused"
     return "no drift"
 
 

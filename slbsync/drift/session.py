@@ -18,7 +18,12 @@ from pathlib import Path
 from slbsync.drift.alerts import Alerter
 from slbsync.drift.detect import DEFAULT_READ_DEADLINE, DriftResult, detect_drift
 from slbsync.drift.metrics import DriftMetrics
-from slbsync.drift.remediate import Remediation, RemediationOptions, remediate
+from slbsync.drift.remediate import (
+    Refusal,
+    Remediation,
+    RemediationOptions,
+    remediate,
+)
 from slbsync.drift.report import alert_message, drift_counts
 from slbsync.errors import SlbsyncError
 from slbsync.spec.model import Spec
@@ -29,19 +34,27 @@ log = logging.getLogger(__name__)
 Loader = Callable[[], tuple[Spec, Sequence[Target]]]
 """Loads the spec and builds its targets; raises ``SlbsyncError`` on a bad spec."""
 
-Emit = Callable[[DriftResult], None]
-"""Shows or saves a run's report."""
+Emit = Callable[[DriftResult, Refusal | None], None]
+"""Shows or saves a run's report (with why a remediation was refused, if it was)."""
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What one run ended with: ``clean``, ``drift`` or ``error``."""
+    """What one run ended with: ``clean``, ``drift``, ``refused`` or ``error``.
+
+    ``refused``: nothing drifted, but the safety limits refused to reconcile
+    discovered groups with ECS (a fleet half gone at once, say).
+    """
 
     number: int
     status: str
     result: DriftResult | None = None
     remediation: Remediation | None = None
     error: str | None = None
+
+    @property
+    def refusal(self) -> Refusal | None:
+        return self.remediation.refusal if self.remediation is not None else None
 
 
 @dataclass(frozen=True)
@@ -83,9 +96,9 @@ class DriftSession:
         outcome = self._detect_and_remediate(self.runs)
         duration = self.clock() - begin
         if outcome.result is not None and self.emit is not None:
-            self.emit(outcome.result)
+            self.emit(outcome.result, outcome.refusal)
         if outcome.status != "error" and outcome.result is not None:
-            self._alert(outcome.result)
+            self._alert(outcome.result, outcome.refusal)
         self._record(outcome, duration)
         _log_summary(outcome, duration)
         return outcome
@@ -111,11 +124,11 @@ class DriftSession:
             return RunOutcome(number, "error", result, error=str(err))
         if remediation.plan.is_empty and not result.items:
             return RunOutcome(number, result.status, result)
-        # TODO(drift): a refused reconciliation of discovered groups with no
-        # drift leaves the run clean (exit 0, no alert), so a fleet half gone
-        # is only a WARNING line; a status of its own that alerts and exits 2
-        # would make it heard.
         status = result.status
+        if remediation.refusal is not None and status == "clean":
+            # Only discovered churn was to be applied, and it was too much to
+            # apply unasked: an operator must hear of it, not only the log.
+            status = "refused"
         if remediation.report.failures or remediation.report.commit_errors:
             status = "error"
             for failure in remediation.report.failures:
@@ -127,11 +140,11 @@ class DriftSession:
                 )
         return RunOutcome(number, status, result, remediation)
 
-    def _alert(self, result: DriftResult) -> None:
+    def _alert(self, result: DriftResult, refusal: Refusal | None) -> None:
         if self.alerter is None:
             return
         try:
-            self.alerter.notify(alert_message(result))
+            self.alerter.notify(alert_message(result, refusal))
         except Exception as err:  # an alert must never stop detection
             log.warning("drift: alerting failed: %s", err)
 
@@ -189,8 +202,10 @@ def _log_summary(outcome: RunOutcome, duration: float) -> None:
     if outcome.remediation is not None:
         report = outcome.remediation.report
         extra = f" remediated={len(report.succeeded)} failed={len(report.failures)}"
-        if outcome.remediation.refused:
+        if outcome.refusal is not None:
             extra += " remediation=refused"
+            if outcome.refusal.way_out:
+                extra += f' needs="{outcome.refusal.way_out}"'
     log.info(
         "drift: run=%d status=%s modified=%d missing=%d unexpected=%d reads=%d "
         "duration=%.1fs%s",

@@ -195,6 +195,20 @@ def test_same_drift_alerts_once_and_resolution_once(
     assert statuses == ["drift", "drift", "resolved"]
 
 
+def test_refusal_alerts_once_and_its_end_once(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    alerter = _alerter([AlertChannel(ChannelKind.WEBHOOK, receiver.url)], tmp_path)
+    refused = AlertMessage(AlertStatus.REFUSED, "slbsync: refused", (), "refused-1")
+    alerter.notify(refused)
+    alerter.notify(refused)
+    alerter.notify(None)
+    alerter.notify(None)
+
+    statuses = [json.loads(body)["status"] for _, _, body in receiver.requests]
+    assert statuses == ["refused", "resolved"]
+
+
 def test_failed_webhook_is_retried_logged_and_sent_next_run(
     receiver: Receiver, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -31,6 +31,7 @@ class Edge:
     lab: LabNginx
     spec: Path
     backends: list[Backend]
+    listener_port: int
 
     def drift(self) -> Any:
         return invoke("drift", str(self.spec), "--format", "json")
@@ -45,18 +46,19 @@ def edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Edge]:
             Server(port=backends[0].port, address="127.0.0.1", weight=50),
             Server(port=backends[1].port, address="127.0.0.1"),
         )
+        port = free_port()
         lb = LoadBalancer(
             name="chat-edge",
             target="edge",
             server_groups=(ServerGroup("web", servers=servers),),
-            listeners=(Listener(Protocol.HTTP, free_port(), "web"),),
+            listeners=(Listener(Protocol.HTTP, port, "web"),),
         )
         path = tmp_path / "edge.yaml"
         path.write_text(render_yaml(spec_document(lab.target_spec("edge"), [lb])))
         monkeypatch.chdir(tmp_path)
         assert invoke("apply", str(path), "--auto-approve").exit_code == 0
         assert invoke("drift", str(path)).exit_code == 0
-        yield Edge(lab, path, backends)
+        yield Edge(lab, path, backends, port)
     finally:
         lab.stop()
         for backend in backends:
@@ -113,3 +115,26 @@ def test_server_added_to_nginx_file_is_unexpected(edge: Edge) -> None:
         "servers",
         "web/127.0.0.1:9",
     )
+
+
+def test_listener_block_deleted_from_nginx_file_is_missing_alone(edge: Edge) -> None:
+    text = edge.lab.owned_conf.read_text()
+    port = edge.listener_port
+    # The listener's server block, up to its closing brace; its upstream stays.
+    server_block = rf"\n    server {{\n        listen [\d.]+:{port};\n.*?\n    }}"
+    edited, count = re.subn(server_block, "", text, flags=re.S)
+    assert count == 1, text
+    assert f"server 127.0.0.1:{edge.backends[1].port} " in edited  # upstream kept
+    edge.lab.owned_conf.write_text(edited)
+
+    item = _only_item(edge.drift())
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "missing",
+        "listener",
+        f"http/{port}",
+    )
+    assert invoke("apply", str(edge.spec), "--auto-approve").exit_code == 0
+    assert edge.lab.owned_conf.read_text() == text
+    planned = invoke("plan", str(edge.spec), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output

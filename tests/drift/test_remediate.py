@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alibabacloud_slb20140515 import models as slb_models
 
+from slbsync.drift.remediate import _max_removal_passing
+from slbsync.errors import SafetyError
+from slbsync.plan.model import Plan, SafetyFacts, ServerRemoval, TargetPlan
+from slbsync.plan.safety import check_safety
 from tests.conftest import REGION, EmulatorHandle
 from tests.drift.conftest import group_id, invoke, lb_id, write_spec
+from tests.drift.test_alerts import Receiver
 from tests.importer.handmade import add_servers, delete_listener, set_tcp_listener
 
 
@@ -86,6 +92,24 @@ def test_remediate_respects_max_removal(chat: Path, slb_client: Any) -> None:
     allowed = invoke("drift", str(chat), "--remediate", "--max-removal", "0.5")
     assert allowed.exit_code == 2
     assert _drifted(chat) == []
+
+
+@pytest.mark.parametrize(
+    ("removed", "total"), [(1, 3), (2, 4), (7, 100), (57, 100), (4, 4)]
+)
+def test_suggested_max_removal_passes_and_a_hundredth_less_does_not(
+    removed: int, total: int
+) -> None:
+    removal = ServerRemoval("chat/ws", removed, total)
+    part = TargetPlan("cloud", (), (), (), "", safety=SafetyFacts((removal,)))
+    plan = Plan((part,), "2026-12-04T00:00:00+00:00", "test")
+
+    suggested = _max_removal_passing(plan)
+
+    assert suggested is not None
+    check_safety(plan, max_removal=suggested)  # raises if it would not pass
+    with pytest.raises(SafetyError, match="the plan needs --force"):
+        check_safety(plan, max_removal=round(suggested - 0.01, 2))
 
 
 def test_prune_without_remediate_is_refused(chat: Path) -> None:
@@ -171,18 +195,83 @@ def test_remediate_of_discovered_churn_keeps_safety_limits(
     discovered: Path, credentials: EmulatorHandle, slb_client: Any
 ) -> None:
     # Half the fleet "stops" at once (a tag removed by mistake, say).
-    for number in (0, 1):
-        credentials.control(
-            "PATCH", f"ecs/instances/i-chat{number:03d}", {"status": "Stopped"}
-        )
+    _stop_half_the_fleet(credentials)
 
-    refused = invoke("drift", str(discovered), "--remediate")
+    refused = invoke("-v", "drift", str(discovered), "--remediate")
 
-    assert refused.exit_code == 0, refused.output  # nothing drifted
-    assert "remediation refused: the plan needs --force" in refused.output
+    # Nothing drifted, yet a person must hear of it: exit 2, and the report
+    # says what was refused and what would let it run.
+    assert refused.exit_code == 2, refused.output
+    assert "status=refused modified=0 missing=0 unexpected=0" in refused.output
+    assert 'remediation=refused needs="--max-removal 0.5 or --force"' in (
+        refused.output
+    )
+    assert "slbsync drift   (0 modified, 0 missing, 0 unexpected; remediation" in (
+        refused.output
+    )
+    assert (
+        "remediation refused: reconciling discovered groups with ECS was stopped "
+        "by the safety limits" in refused.output
+    )
     assert "removes 2 of 4 servers (50%) from server group chat/ws" in refused.output
+    assert "--max-removal 0.5 or --force would let it run" in refused.output
+    assert "no drift, but reconciling discovered groups was refused" in refused.output
     assert _members(slb_client) == [f"i-chat{n:03d}" for n in range(4)]
 
     forced = invoke("drift", str(discovered), "--remediate", "--force")
     assert forced.exit_code == 0, forced.output
     assert _members(slb_client) == ["i-chat002", "i-chat003"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def _stop_half_the_fleet(emulator: EmulatorHandle) -> None:
+    for number in (0, 1):
+        emulator.control(
+            "PATCH", f"ecs/instances/i-chat{number:03d}", {"status": "Stopped"}
+        )
+
+
+def test_refused_discovered_reconciliation_is_reported_and_alerted_once(
+    discovered: Path, credentials: EmulatorHandle, receiver: Receiver
+) -> None:
+    _stop_half_the_fleet(credentials)
+    alert = f"--alert=webhook={receiver.url}/hook"
+    run = ("drift", str(discovered), "--remediate", "--format", "json", alert)
+    metrics = discovered.parent / "drift.prom"
+
+    first = invoke(*run, "--metrics-textfile", str(metrics))
+    second = invoke(*run)
+
+    assert (first.exit_code, second.exit_code) == (2, 2), first.output
+    assert 'slbsync_drift_runs_total{result="refused"} 1.0' in metrics.read_text()
+    document = json.loads(first.output[first.output.index("{") :])
+    assert document["status"] == "clean"  # drift's own verdict stays as it was
+    refusal = document["remediation_refused"]
+    assert refusal["reconciliation_only"] is True
+    assert refusal["max_removal"] == 0.5
+    assert refusal["way_out"] == "--max-removal 0.5 or --force"
+    assert (
+        "removes 2 of 4 servers (50%) from server group chat/ws" in (refusal["reason"])
+    )
+    (sent,) = [json.loads(body) for _, _, body in receiver.requests]
+    assert sent["status"] == "refused"
+    assert sent["title"] == (
+        "slbsync: reconciling discovered groups with ECS was refused by the "
+        "safety limits"
+    )
+    assert "--max-removal 0.5 or --force would let it run" in sent["lines"]
+
+    # The operator allows it: reconciled, and the alert is resolved, once.
+    allowed = invoke(*run, "--max-removal", "0.5")
+    again = invoke(*run)
+
+    assert (allowed.exit_code, again.exit_code) == (0, 0), allowed.output
+    assert json.loads(again.output)["remediation_refused"] is None
+    statuses = [json.loads(body)["status"] for _, _, body in receiver.requests]
+    assert statuses == ["refused", "resolved"]

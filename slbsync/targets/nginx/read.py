@@ -207,9 +207,31 @@ def _read_block(
         else:
             listener = _http_listener(body, upstream, owned, certificate_names)
         lb.listeners.append(_with_acl(listener, body, owned))
+    _keep_orphaned_groups(upstreams, parts)
     _attach_rules(upstreams, parts)
     for body in domain_servers:
         _check_domain_acl(body, parts, owned)
+
+
+def _keep_orphaned_groups(
+    upstreams: dict[str, _Upstream], parts: dict[str, _LoadBalancerParts]
+) -> None:
+    """Read a group from its listener's upstream when no server block uses it.
+
+    A hand edit that deletes a listener's server block leaves its marked
+    upstream behind; the group's servers are still listed there, so only the
+    listener is missing. Groups a server block reached keep that reading.
+    """
+    for upstream in upstreams.values():
+        marker = upstream.marker
+        # Unmarked: not ours; rule upstreams: _attach_rules. A leftover upstream
+        # of a load balancer nothing else names does not conjure one up.
+        if not marker or "rule" in marker or marker["load_balancer"] not in parts:
+            continue
+        lb = parts[marker["load_balancer"]]
+        group = marker["server_group"]
+        if group not in lb.groups:
+            lb.groups[group] = ServerGroup(name=group, servers=tuple(upstream.servers))
 
 
 def _with_acl(
@@ -416,10 +438,6 @@ def _assemble(parts: _LoadBalancerParts, target: str) -> LoadBalancer:
     order = parts.group_order + sorted(set(parts.groups) - set(parts.group_order))
     groups = []
     for name in order:
-        # TODO(nginx): a group whose listeners' server blocks were all deleted
-        # by hand reads as empty here, though its marked upstream still lists
-        # the servers, so drift shows each server missing besides the listener.
-        # Reading groups from marked upstreams too would show the listener alone.
         group = parts.groups.get(name, ServerGroup(name=name))
         membership = parts.memberships.get(name, str(group.membership))
         groups.append(

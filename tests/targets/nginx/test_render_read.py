@@ -175,6 +175,56 @@ def test_hand_edited_weight_reads_as_drift(tmp_path: Path) -> None:
     assert weights["10.0.0.12"] == 7
 
 
+def _stream_only(lb_name: str) -> LoadBalancer:
+    servers = (Server(7000, address="10.0.0.31"), Server(7000, address="10.0.0.32"))
+    return LoadBalancer(
+        name=lb_name,
+        target="edge",
+        server_groups=(ServerGroup("push", servers=servers),),
+        listeners=(Listener(Protocol.TCP, 7443, "push"),),
+    )
+
+
+def test_deleted_server_block_keeps_its_group_from_the_upstream(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "slbsync.conf"
+    path.write_text(
+        render([normalise_load_balancer(_stream_only("push"))], {}, OPTIONS)
+    )
+    text = path.read_text()
+    block = "    server {\n        listen 127.0.0.1:7443;\n"
+    start = text.index(block)
+    path.write_text(text[:start] + text[text.index("\n    }\n", start) + 7 :])
+
+    (live,) = read_owned_config(str(path), "edge").load_balancers
+
+    assert live.listeners == ()
+    assert (
+        live.server_groups
+        == normalise_load_balancer(_stream_only("push")).server_groups
+    )
+
+
+def test_leftover_upstream_of_an_unknown_load_balancer_is_not_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "slbsync.conf"
+    path.write_text(
+        render([normalise_load_balancer(_stream_only("gone"))], {}, OPTIONS)
+    )
+    text = path.read_text()
+    marker = next(
+        line for line in text.splitlines() if "slbsync load_balancer:" in line
+    )
+    block = "    server {\n        listen 127.0.0.1:7443;\n"
+    start = text.index(block)
+    edited = text[:start] + text[text.index("\n    }\n", start) + 7 :]
+    path.write_text(edited.replace(marker + "\n", ""))
+
+    assert read_owned_config(str(path), "edge").load_balancers == []
+
+
 def test_missing_file_means_nothing_is_live(tmp_path: Path) -> None:
     owned = read_owned_config(str(tmp_path / "absent.conf"), "edge")
     assert owned.load_balancers == []
