@@ -234,8 +234,7 @@ class BackendServerQuotaExceeded(ApiError):
     def __init__(self, lb_id: str, count: int, quota: int) -> None:
         super().__init__(
             message=f"The backend servers of load balancer {lb_id} would number "
-            f"{count}, over its quota of {quota} (backendservers-per-slb). "
-            "Remove servers first, or raise the quota."
+            f"{count}, over its quota of {quota} (backendservers-per-slb)."
         )
 
 
