@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import urllib.error
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from slbsync.emulator.server import EmulatorServer
+from tests.conftest import make_slb_client
 from tests.emulator.slb_helpers import (
     call,
     make_load_balancer,
@@ -15,6 +18,7 @@ from tests.emulator.slb_helpers import (
     refused,
     servers_json,
 )
+from tests.emulator.test_persistence import _Where
 
 CODE = "InstanceBackendServerNumberOverLimit"
 
@@ -215,3 +219,35 @@ def test_quotas_endpoint_refuses_bad_values_and_changes_nothing(
         message
     )
     assert emulator.control("GET", "quotas")["load_balancers"] == 60
+
+
+def test_journalled_adds_replay_under_a_lower_quota(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    server = EmulatorServer(state_path=state).start()
+    client = make_slb_client(_Where(server.endpoint))  # type: ignore[arg-type]
+    lb = make_load_balancer(client)
+    group = make_vserver_group(
+        client, lb, ("i-1", 80, 100), ("i-2", 80, 100), ("i-3", 80, 100)
+    )
+    journal = (tmp_path / "state.json.journal").read_text()
+    server.stop()
+
+    # As if killed before the snapshot: the writes are only in the journal.
+    state.unlink()
+    (tmp_path / "state.json.journal").write_text(journal)
+    again = EmulatorServer(state_path=state, backend_server_quota=2).start()
+    try:
+        client = make_slb_client(_Where(again.endpoint))  # type: ignore[arg-type]
+        # Accepted once, so replayed whatever the quota is now ...
+        assert members(client, group) == ["i-1:80", "i-2:80", "i-3:80"]
+        # ... while new adds meet the quota given at this start.
+        error = refused(
+            client,
+            "AddVServerGroupBackendServers",
+            vserver_group_id=group,
+            backend_servers=servers_json(("i-4", 80, 100)),
+        )
+        assert error.code == CODE
+        assert "would number 4, over its quota of 2" in error.message
+    finally:
+        again.stop()
