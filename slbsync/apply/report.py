@@ -23,6 +23,8 @@ class ChangeResult:
     message: str = ""
     attempts: int = 1
     created_id: str | None = None
+    # What made a failed change fail, for ``Target.order_after_failure``.
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def succeeded(self) -> bool:

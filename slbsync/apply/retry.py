@@ -110,9 +110,13 @@ class ChangeRunner:
         try:
             outcome, status = self._retrying(change, deadline).__call__(attempt)
         except NotTakenEffect as err:
-            return ChangeResult(change, Outcome.FAILED, str(err.cause), attempts)
+            return ChangeResult(
+                change, Outcome.FAILED, str(err.cause), attempts, error=err.cause
+            )
         except Exception as err:  # reported per change; the run goes on
-            return ChangeResult(change, Outcome.FAILED, _message(err), attempts)
+            return ChangeResult(
+                change, Outcome.FAILED, _message(err), attempts, error=err
+            )
         return ChangeResult(change, status, outcome.note, attempts, outcome.created_id)
 
     def _retrying(self, change: Change, deadline: stop_after_clock_delay) -> Retrying:

@@ -4,7 +4,8 @@ Within a target, regional creates (ACLs, certificates) run first, since
 listeners use them; then every load balancer's changes, independent load
 balancers in parallel; then regional deletes, once nothing can use them.
 A failed change stops the rest of its load balancer (they depend on each
-other) while the others go on; the report lists each change's outcome, and
+other) while the others go on, unless the target offers another order for
+them (``Target.order_after_failure``); the report lists each change's outcome, and
 the next plan shows exactly what remains.
 
 Given ``locks``, a load balancer's changes run holding the lock of its
@@ -233,6 +234,15 @@ class PlanRunner:
                 result = ChangeResult(change, Outcome.FAILED, str(err), 0)
             else:
                 result = runner.run(change)
+            if not result.succeeded and result.error is not None:
+                # The target may know an order that lets the change succeed
+                # (removes before an add at the server quota); the failure is
+                # then not the change's outcome, its second try is.
+                reordered = runner.target.order_after_failure(
+                    change, result.error, chain[index + 1 :]
+                )
+                if reordered is not None:
+                    return self._run_chain(runner, reordered, report, held)
             self._record(result, report)
             if not result.succeeded:
                 self._skip(chain[index + 1 :], report)

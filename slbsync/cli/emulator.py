@@ -90,6 +90,11 @@ def serve(
     load_balancer_quota: int = typer.Option(
         60, min=1, help="Load balancers allowed per region (the cloud's default: 60)."
     ),
+    backend_server_quota: int = typer.Option(
+        200,
+        min=1,
+        help="Distinct backend servers allowed per load balancer (the cloud's: 200).",
+    ),
     throttle_rate: float = typer.Option(0.0, help="Share of calls throttled (0-1)."),
     error_rate: float = typer.Option(0.0, help="Share of calls failing with 5xx."),
     timeout_rate: float = typer.Option(0.0, help="Share of calls held, then dropped."),
@@ -150,6 +155,7 @@ def serve(
             faults=faults or None,
             strict_backends=strict_backends,
             load_balancer_quota=load_balancer_quota,
+            backend_server_quota=backend_server_quota,
         )
     except StateFileError as err:
         raise EmulatorError(f"emulator: {err}") from err

@@ -13,7 +13,7 @@
 | POST /_emulator/ecs/instances | seed one instance (object) or several (list) |
 | PUT, PATCH /_emulator/ecs/instances/<id> | change an instance (``status``, ``tags``) |
 | DELETE /_emulator/ecs/instances/<id> | remove an instance |
-| GET, PUT /_emulator/quotas | ``{"load_balancers": N}``: instances allowed per region |
+| GET, PUT /_emulator/quotas | load balancers per region, servers per load balancer |
 | PUT /_emulator/health | ``{"server_id", "status", "port"?}``: a backend's health |
 """
 
@@ -186,19 +186,31 @@ def _instance(
         return 200, vars(record).copy()
 
 
+_QUOTAS = {
+    # key in the control API: the Store attribute holding it
+    "load_balancers": "load_balancer_quota",
+    "backend_servers_per_load_balancer": "backend_server_quota",
+}
+
+
 def _quotas(emulator: EmulatorServer) -> dict[str, Any]:
-    return {"load_balancers": emulator.store.load_balancer_quota}
+    return {key: getattr(emulator.store, name) for key, name in _QUOTAS.items()}
 
 
 def _set_quotas(emulator: EmulatorServer, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict) or set(data) - {"load_balancers"}:
-        raise ValueError('send {"load_balancers": N}: the quotas that can change')
-    quota = data.get("load_balancers", emulator.store.load_balancer_quota)
-    if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+    if not isinstance(data, dict) or set(data) - set(_QUOTAS):
         raise ValueError(
-            f"load_balancers must be a whole number above 0, got {quota!r}"
+            'send {"load_balancers": N, "backend_servers_per_load_balancer": M}'
+            " (either or both): the quotas that can change"
         )
-    emulator.store.load_balancer_quota = quota
+    # Every value is checked before any is set, so bad input changes nothing.
+    for key, quota in data.items():
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 1:
+            raise ValueError(f"{key} must be a whole number above 0, got {quota!r}")
+    with emulator.store.lock:
+        for key, quota in data.items():
+            setattr(emulator.store, _QUOTAS[key], quota)
+    log.info("control: quotas=%s", data)
     return _quotas(emulator)
 
 

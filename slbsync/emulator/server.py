@@ -131,6 +131,7 @@ class EmulatorServer:
         faults: FaultSettings | Mapping[str, Any] | None = None,
         strict_backends: bool = False,
         load_balancer_quota: int = 60,
+        backend_server_quota: int = 200,
     ) -> None:
         # Importing the actions package registers every handler.
         import slbsync.emulator.actions  # noqa: F401
@@ -139,7 +140,8 @@ class EmulatorServer:
         self._replay(self.store.pending_journal)
         self.store.strict_backends = strict_backends
         self.store.load_balancer_quota = load_balancer_quota
-        self._initial_quota = load_balancer_quota
+        self.store.backend_server_quota = backend_server_quota
+        self._initial_quotas = (load_balancer_quota, backend_server_quota)
         self.access_keys = dict(
             access_keys or {DEFAULT_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_SECRET}
         )
@@ -198,7 +200,8 @@ class EmulatorServer:
     def reset(self) -> None:
         """Forget all resources, calls and faults."""
         self.store.reset()
-        self.store.load_balancer_quota = self._initial_quota
+        store = self.store
+        store.load_balancer_quota, store.backend_server_quota = self._initial_quotas
         self.calls.clear()
         self.faults.configure(FaultSettings())
 
@@ -255,14 +258,23 @@ class EmulatorServer:
         store = self.store
         # Replayed writes were accepted once: settings given at this start
         # (a lower quota, strict backends) must not refuse them now.
-        settings = (store.strict_backends, store.load_balancer_quota)
-        store.strict_backends, store.load_balancer_quota = False, 10**9
+        settings = (
+            store.strict_backends,
+            store.load_balancer_quota,
+            store.backend_server_quota,
+        )
+        store.strict_backends = False
+        store.load_balancer_quota = store.backend_server_quota = 10**9
         try:
             with store.lock:
                 for entry in entries:
                     _replay_entry(store, entry)
         finally:
-            store.strict_backends, store.load_balancer_quota = settings
+            (
+                store.strict_backends,
+                store.load_balancer_quota,
+                store.backend_server_quota,
+            ) = settings
         log.info("state: replayed=%d journalled writes", len(entries))
         store.save()
 

@@ -300,6 +300,21 @@ class Target(ABC):
         """True when the request may have taken effect before it failed."""
         return False
 
+    def order_after_failure(
+        self, failed: Change, error: BaseException, rest: Sequence[Change]
+    ) -> list[Change] | None:
+        """A new order for a load balancer's remaining changes, or None.
+
+        Asked when ``failed`` failed for good (retries done) with ``rest`` of
+        its load balancer's changes still to run. A target that knows a
+        different order lets ``failed`` succeed returns ``failed`` and every
+        change of ``rest``, each exactly once, in that order; the runner runs
+        them instead of stopping. It must not offer the same way out twice
+        (the alibaba-slb target moves a group's removes ahead of an add that
+        hit the server quota; once moved, none are left behind to move).
+        """
+        return None
+
     def has_taken_effect(self, change: Change) -> bool:
         """Settle an unknown outcome by reading the live state again."""
         raise NotImplementedError(

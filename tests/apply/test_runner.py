@@ -151,3 +151,46 @@ def test_commit_error_names_its_target_once():
     _, report = _run(target, make_spec(make_lb("a")))
 
     assert report.commit_errors == ["target fake: nginx -t rejected the config"]
+
+
+class _ListenerAfterGroupTarget(FakeTarget):
+    """Offers, once, to run the rest of the chain before a failed change."""
+
+    def __init__(self):
+        super().__init__()
+        self.offers = 0
+
+    def order_after_failure(self, failed, error, rest):
+        if self.offers or not rest:
+            return None
+        self.offers += 1
+        return [*rest, failed]
+
+
+def test_order_offered_by_the_target_runs_instead_of_stopping():
+    target = _ListenerAfterGroupTarget()
+    spec = make_spec(make_lb("a"))
+    target.fail("AddServers", FakeRejectedError("AddServers", "not yet"))
+
+    _, report = _run(target, spec)
+
+    assert report.failures == []
+    # The failed add is not an outcome: only its second try is recorded.
+    assert [r.change.action for r in report.results][-2:] == [
+        "StartListener",
+        "AddServers",
+    ]
+    assert target.calls.count("AddServers") == 2
+    assert make_plan(spec, [target]).is_empty
+
+
+def test_failure_stands_when_the_target_offers_no_order():
+    target = _ListenerAfterGroupTarget()
+    spec = make_spec(make_lb("a"))
+    target.fail("AddServers", FakeRejectedError("AddServers", "no"), times=2)
+
+    _, report = _run(target, spec)
+
+    # Offered once; the second failure stops the chain as usual.
+    assert [r.change.action for r in report.failures] == ["AddServers"]
+    assert target.offers == 1

@@ -71,6 +71,7 @@ def test_a_secret_given_on_the_command_line_is_never_printed(
             configuring_ms=0.0,
             seed=None,
             load_balancer_quota=60,
+            backend_server_quota=200,
         )
     output = "\n".join(printed)
     assert "LTAIteam" in output

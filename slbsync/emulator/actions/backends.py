@@ -16,7 +16,11 @@ from typing import Any
 from slbsync.emulator.errors import InvalidParameter
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import load_balancers as lbs
-from slbsync.emulator.state.server_groups import matches, parse_servers
+from slbsync.emulator.state.server_groups import (
+    check_backend_server_quota,
+    matches,
+    parse_servers,
+)
 
 MEMBER_KEYS = ("ServerId", "Weight", "Type", "Description")
 
@@ -53,9 +57,19 @@ def add_backend_servers(ctx: ActionContext) -> dict[str, Any]:
     """api-slb-2014-05-15-addbackendservers (already attached ones are ignored)."""
     lb = _load_balancer(ctx)
     servers = parse_servers(ctx, "BackendServers", with_port=False, check_exist=True)
+    added: list[dict[str, Any]] = []
     for server in servers or []:
         if not any(matches(member, server) for member in lb.backend_servers):
-            lb.backend_servers.append(_stored(server))
+            added.append(_stored(server))
+    # The default group is keyed by the load balancer id in the count.
+    members = lb.backend_servers + added
+    check_backend_server_quota(
+        ctx.store,
+        lb.load_balancer_id,
+        lb.backend_servers,
+        (lb.load_balancer_id, members),
+    )
+    lb.backend_servers = members
     return _body(lb, weight_as_text=True)
 
 

@@ -18,6 +18,7 @@ from slbsync.emulator.state import tags
 from slbsync.emulator.state.listeners import listeners_using_master_slave_group
 from slbsync.emulator.state.server_groups import (
     MasterSlaveGroupRecord,
+    check_backend_server_quota,
     check_servers_exist,
     format_time,
     get_master_slave_group,
@@ -50,6 +51,9 @@ def create_master_slave_server_group(ctx: ActionContext) -> dict[str, Any]:
     servers = _parse_members(ctx)
     pairs = ctx.params.tags()
     tags.check_tags(pairs)
+    check_backend_server_quota(
+        ctx.store, lb.load_balancer_id, lb.backend_servers, ("", servers)
+    )
 
     group = MasterSlaveGroupRecord(
         master_slave_server_group_id=new_group_id(ctx.store, "master-slave-group"),

@@ -24,6 +24,7 @@ from slbsync.emulator.state.listeners import (
 )
 from slbsync.emulator.state.server_groups import (
     VServerGroupRecord,
+    check_backend_server_quota,
     check_not_processing,
     delete_groups_of,
     format_time,
@@ -63,6 +64,10 @@ def create_vserver_group(ctx: ActionContext) -> dict[str, Any]:
     )
     pairs = ctx.params.tags()
     tags.check_tags(pairs)
+    # Checked before the new id is drawn, so that a refusal changes nothing.
+    check_backend_server_quota(
+        ctx.store, lb.load_balancer_id, lb.backend_servers, ("", servers or [])
+    )
 
     group = VServerGroupRecord(
         vserver_group_id=new_group_id(ctx.store, "vserver-group"),
@@ -197,9 +202,9 @@ def add_vserver_group_backend_servers(ctx: ActionContext) -> dict[str, Any]:
     group = _group_for_write(ctx)
     servers = parse_servers(ctx, "BackendServers", with_port=True, check_exist=True)
     held = {server_identity(member) for member in group.backend_servers}
-    for server in servers or []:
-        if server_identity(server) not in held:
-            group.backend_servers.append(server)
+    added = [s for s in servers or [] if server_identity(s) not in held]
+    _check_quota(ctx, group, group.backend_servers + added)
+    group.backend_servers.extend(added)
     _done(ctx, group, servers)
     return _members_body(group, MEMBER_KEYS)
 
@@ -238,6 +243,7 @@ def modify_vserver_group_backend_servers(ctx: ActionContext) -> dict[str, Any]:
     for server in new or []:
         members = [m for m in members if server_identity(m) != server_identity(server)]
         members.append(server)
+    _check_quota(ctx, group, members)
     group.backend_servers = members
     _done(ctx, group, (old or []) + (new or []))
     return _members_body(group, MEMBER_KEYS)
@@ -291,6 +297,18 @@ def _group_for_write(ctx: ActionContext) -> VServerGroupRecord:
     lbs.get_load_balancer(ctx.store, group.load_balancer_id, for_write=True)
     check_not_processing(ctx, group)
     return group
+
+
+def _check_quota(
+    ctx: ActionContext, group: VServerGroupRecord, members: list[dict[str, Any]]
+) -> None:
+    lb = lbs.get_load_balancer(ctx.store, group.load_balancer_id)
+    check_backend_server_quota(
+        ctx.store,
+        lb.load_balancer_id,
+        lb.backend_servers,
+        (group.vserver_group_id, members),
+    )
 
 
 def _done(

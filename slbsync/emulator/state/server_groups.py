@@ -31,17 +31,14 @@ if TYPE_CHECKING:
 VSERVER_TABLE = "vserver_groups"
 MASTER_SLAVE_TABLE = "master_slave_server_groups"
 
-# TODO(emulator): no quota on the backend servers of one load balancer (the
-# reference gives 200, backendservers-per-slb, but not the HTTP status of
-# InstanceBackendServerNumberOverLimit) nor on groups per load balancer (no
-# figure at all), so a fleet past the cloud's limits passes here and fails on
-# the cloud; count distinct servers across a load balancer's groups in the
-# add, set and create handlers, with the quota settable at /_emulator/quotas.
 # The documented cap on servers in one Create/Add/Remove/Modify/Set call.
 MAX_BACKEND_SERVERS_PER_CALL = 20
 SERVER_TYPES = ("ecs", "eni", "eci")
 _DESCRIPTION = re.compile(r"[A-Za-z0-9\-/._ ]{1,80}")
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+# The quota on servers per load balancer is ``Store.backend_server_quota``.
+# The cloud gives no figure for VServer groups per load balancer, so no group
+# quota is enforced here.
 
 
 @dataclass
@@ -229,6 +226,63 @@ def reject_duplicates(servers: list[dict[str, Any]], name: str) -> None:
                 name, f"The server {server['ServerId']} is listed more than once."
             )
         seen.add(identity)
+
+
+class BackendServerQuotaExceeded(ApiError):
+    code = "InstanceBackendServerNumberOverLimit"
+
+    def __init__(self, lb_id: str, count: int, quota: int) -> None:
+        super().__init__(
+            message=f"The backend servers of load balancer {lb_id} would number "
+            f"{count}, over its quota of {quota} (backendservers-per-slb)."
+        )
+
+
+def attached_servers(
+    store: Store,
+    lb_id: str,
+    default_members: list[dict[str, Any]],
+    replacing: tuple[str, list[dict[str, Any]]] | None = None,
+) -> set[tuple[str, str]]:
+    """Distinct servers on a load balancer: (ServerId, ServerIp), any port.
+
+    Counted across the default group (keyed by the load balancer id), the
+    VServer groups and the master-slave groups; ``replacing`` puts one
+    group's proposed members in place of its stored ones (or adds a group
+    about to be created).
+    """
+    groups: dict[str, list[dict[str, Any]]] = {lb_id: default_members}
+    for group in vserver_groups_of(store, lb_id):
+        groups[group.vserver_group_id] = group.backend_servers
+    for ms in master_slave_groups_of(store, lb_id):
+        groups[ms.master_slave_server_group_id] = ms.backend_servers
+    if replacing is not None:
+        groups[replacing[0]] = replacing[1]
+    return {
+        (member["ServerId"], member.get("ServerIp", ""))
+        for members in groups.values()
+        for member in members
+    }
+
+
+def check_backend_server_quota(
+    store: Store,
+    lb_id: str,
+    default_members: list[dict[str, Any]],
+    replacing: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Refuse a change that takes the load balancer past its server quota.
+
+    A change that does not grow the count passes even above the quota (after
+    the quota was lowered), so that a load balancer over it can still shrink
+    or swap servers.
+    """
+    after = len(attached_servers(store, lb_id, default_members, replacing))
+    quota = store.backend_server_quota
+    if after <= quota:
+        return
+    if after > len(attached_servers(store, lb_id, default_members)):
+        raise BackendServerQuotaExceeded(lb_id, after, quota)
 
 
 def check_servers_exist(store: Store, servers: list[dict[str, Any]]) -> None:

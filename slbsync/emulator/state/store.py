@@ -45,6 +45,9 @@ class Store:
         # Load balancers per region (the cloud's default quota is 60,
         # raised on request; ``--load-balancer-quota`` does the same here).
         self.load_balancer_quota = 60
+        # Distinct backend servers per load balancer (the cloud's 200,
+        # backendservers-per-slb; ``--backend-server-quota``).
+        self.backend_server_quota = 200
         if self.journal is not None:
             self._load(self.journal)
 

@@ -66,6 +66,12 @@ HINTS = {
         "a forwarding rule still uses this server group; run slbsync plan again"
     ),
     "TooManyBackendServers": "at most 20 servers fit in one call",
+    "InstanceBackendServerNumberOverLimit": (
+        "the load balancer is at its quota of backend servers (200 unless "
+        "raised); remove servers from it first (fewer servers in the spec, "
+        "apply, then add), or ask for a higher backendservers-per-slb quota "
+        "in the Quota Center console"
+    ),
     "IdempotentParameterMismatch": (
         "SLB remembers this name's client token from an earlier load balancer "
         "created with other settings; give the load balancer another name in "

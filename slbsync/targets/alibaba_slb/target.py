@@ -27,6 +27,7 @@ from slbsync.targets.alibaba_slb.names import CERTIFICATE_ID_PREFIX
 from slbsync.targets.alibaba_slb.normalise import normalise_load_balancer
 from slbsync.targets.alibaba_slb.options import option_number
 from slbsync.targets.alibaba_slb.planner import build_changes
+from slbsync.targets.alibaba_slb.quota import removes_first_at_quota
 from slbsync.targets.alibaba_slb.read import LiveReader
 from slbsync.targets.alibaba_slb.settle import Settler
 from slbsync.targets.alibaba_slb.validate import INSTEAD_OF, LB_SETTINGS, problems_in
@@ -140,6 +141,12 @@ class AlibabaSlbTarget(Target):
     def is_throttling(self, error: BaseException) -> bool:
         """True when the cloud throttled; the runner's limiter slows down."""
         return isinstance(error, SlbApiError) and error.throttling
+
+    def order_after_failure(
+        self, failed: Change, error: BaseException, rest: Sequence[Change]
+    ) -> list[Change] | None:
+        # An add at the server quota: the group's removes first (quota.py).
+        return removes_first_at_quota(failed, error, rest)
 
     def has_taken_effect(self, change: Change) -> bool:
         return self.settler.has_taken_effect(change)
