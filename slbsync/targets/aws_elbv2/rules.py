@@ -139,9 +139,10 @@ def assign_priorities(
     ``live`` is the priority of wanted rules that exist; ``held`` those of
     the listener's other rules. Live rules already in the spec's order keep
     their numbers and a new rule takes a free number between its neighbours
-    (a multiple of ten where one is free). When that cannot be, every rule
-    is numbered afresh by tens above the listener's highest priority, so no
-    new number is in use while the rules move (AWS refuses that).
+    (a multiple of ten where one is free, else the middle). When that cannot
+    be, every rule is numbered afresh by tens above the listener's highest
+    priority, so no new number is in use while the rules move (moto refuses
+    that; AWS needs the new order free of clashes).
     """
     kept = _keep_order(wanted, live, held)
     if kept is not None:
@@ -181,6 +182,9 @@ def _free_between(low: int, high: int, held: set[int]) -> int | None:
     first_step = low + PRIORITY_STEP - low % PRIORITY_STEP
     stepped = (p for p in range(first_step, high, PRIORITY_STEP) if p not in held)
     found = next(stepped, None)
+    middle = (low + high) // 2  # leaves room for the next rule on either side
+    if found is None and low < middle < high and middle not in held:
+        found = middle
     if found is None:
         found = next((p for p in range(low + 1, high) if p not in held), None)
     return found

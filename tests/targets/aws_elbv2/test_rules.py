@@ -145,7 +145,7 @@ def test_new_rule_between_two_takes_a_free_priority(aws, target):
     assert actions(changes) == ["CreateRule"]
     assert [(rule_name(aws, r), r["Priority"]) for r in live_rules(aws)] == [
         ("one", "10"),
-        ("api", "11"),
+        ("api", "15"),
         ("two", "20"),
     ]
 
