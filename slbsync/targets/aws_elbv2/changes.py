@@ -110,6 +110,7 @@ class Planner:
             steps += self.listener(diff, created_groups)
         rules = RulePlanner(self.target, self.owner, self.catalogue)
         steps += rules.build(by_kind.get(ResourceKind.RULE, []), gone)
+        self.refusals += rules.refusals
         for kind in (ResourceKind.ACL, ResourceKind.CERTIFICATE):
             for diff in by_kind.get(kind, []):
                 self.refuse(diff.address, "not supported on aws-elbv2")

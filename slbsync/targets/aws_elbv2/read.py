@@ -11,7 +11,7 @@ Resource Groups Tagging API:
    ``--prune``); ``DescribeTags`` (20 a call) for named ones not owned.
 2. Per load balancer in scope: ``DescribeListeners`` and
    ``DescribeLoadBalancerAttributes``; then ``DescribeRules`` for each HTTP
-   or HTTPS listener whose spec listener has rules, or of an owned load
+   or HTTPS listener on a port where the spec has rules, or of an owned load
    balancer (every listener when importing), and ``DescribeTags`` for 20
    of those rules a call (their names).
 3. ``DescribeTargetGroups`` (paged), ``DescribeTags`` for 20 target groups a
@@ -278,17 +278,13 @@ class LiveReader:
         """Whose rules to read: a read per listener, so only where they matter."""
         owned = tags.get(item["LoadBalancerArn"], {}).get(OWNER_TAG) == self.owner
         want = desired.get(item["LoadBalancerName"])
-        with_rules = (
-            {(str(x.protocol).upper(), x.port) for x in want.listeners if x.rules}
-            if want
-            else set()
-        )
+        # By port: a listener whose protocol the spec changes keeps its rules.
+        ports = {x.port for x in want.listeners if x.rules} if want else set()
 
         def wanted(raw: dict[str, Any]) -> bool:
             if raw.get("Protocol") not in RULE_PROTOCOLS:
                 return False
-            key = (raw["Protocol"], int(raw["Port"]))
-            return self.every_rule or owned or key in with_rules
+            return self.every_rule or owned or int(raw["Port"]) in ports
 
         return wanted
 

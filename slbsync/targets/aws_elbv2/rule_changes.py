@@ -11,7 +11,7 @@ longer has, with ``--prune`` (a rule slbsync did not make is left alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slbsync.diff.changes import (
@@ -44,6 +44,7 @@ class RulePlanner:
     target: str
     owner: str
     catalogue: Catalogue
+    refusals: list[str] = field(default_factory=list)
 
     def build(self, differences: Sequence[Difference], gone: set[str]) -> list[Change]:
         per_listener: dict[tuple[str, str], dict[str, Difference]] = {}
@@ -68,6 +69,14 @@ class RulePlanner:
         self, lb: str, label: str, diffs: dict[str, Difference]
     ) -> list[Change]:
         wanted = self._wanted(lb, label)
+        if self._protocol_changes(lb, label):
+            self.refusals.append(
+                f"{self._address(lb, label, '*')}: the listener changes protocol and "
+                "has rules on AWS, which it keeps; slbsync cannot match them to the "
+                "spec's yet: remove the rules (apply with --prune), change the "
+                "protocol, then add them back"
+            )
+            return []
         live = {
             facts.name: facts for facts in self.catalogue.rules.get((lb, label), [])
         }
@@ -96,6 +105,17 @@ class RulePlanner:
             if diff.status == UNEXPECTED and name in live and live[name].owned:
                 steps.append(self._delete(lb, label, live[name], diff))
         return steps
+
+    def _protocol_changes(self, lb: str, label: str) -> bool:
+        """Live rules on this port under another protocol: ModifyListener keeps them."""
+        if (lb, label) in self.catalogue.rules:
+            return False
+        port = label.partition("/")[2]
+        return any(
+            facts
+            for (other_lb, other), facts in self.catalogue.rules.items()
+            if other_lb == lb and other.partition("/")[2] == port
+        )
 
     def _wanted(self, lb: str, label: str) -> tuple[ForwardingRule, ...]:
         desired = self.catalogue.desired.get(lb)

@@ -167,5 +167,8 @@ def _merge(into: Catalogue, read: Catalogue) -> None:
     into.kinds.update(read.kinds)
     into.groups.update(read.groups)
     into.listeners.update(read.listeners)
+    # A load balancer read again has exactly the rules read now.
+    for key in [key for key in into.rules if key[0] in read.lb_arns]:
+        del into.rules[key]
     into.rules.update(read.rules)
     into.desired.update(read.desired)

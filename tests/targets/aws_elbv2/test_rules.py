@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from slbsync.errors import SlbsyncError
+from slbsync.errors import PlanError, SlbsyncError
 from slbsync.importer.run import ImportFilters, import_spec
 from slbsync.targets.aws_elbv2.rules import assign_priorities
+from slbsync.targets.aws_elbv2.target import AwsElbv2Target
 from tests.targets.aws_elbv2.conftest import (
     Vpc,
     actions,
@@ -28,11 +29,14 @@ from tests.targets.aws_elbv2.conftest import (
 
 API = "{name: api, url: /api, server_group: api}"
 ADMIN = "{name: admin, domain: admin.example.com, server_group: admin}"
+CERTIFICATE = "certificate: arn:aws:acm:eu-west-1:123456789012:certificate/abc"
 WILD = "{name: wild, domain: '*.example.com', url: /chat, server_group: api}"
 
 
-def rules_spec(aws: Vpc, rules: str, *, kind: str = "application") -> str:
-    protocol = "http"
+def rules_spec(
+    aws: Vpc, rules: str, *, kind: str = "application", protocol: str = "http"
+) -> str:
+    certificate = CERTIFICATE if protocol == "https" else ""
     return spec_yaml(
         f"""
         load_balancers:
@@ -52,6 +56,7 @@ def rules_spec(aws: Vpc, rules: str, *, kind: str = "application") -> str:
                 port: 80
                 server_group: web
                 health_check: {{interval: 10s}}
+                {certificate}
                 rules: [{rules}]
         """
     )
@@ -295,3 +300,45 @@ def test_priorities_keep_order_or_renumber_above_the_highest():
         "n": 30,
         "b": 40,
     }
+
+
+def test_protocol_change_of_listener_with_rules_is_refused(aws, target):
+    converge(target, load_spec_text(rules_spec(aws, API)))
+    https = load_spec_text(rules_spec(aws, API, protocol="https"))
+
+    with pytest.raises(PlanError) as caught:
+        plan(target, https)
+
+    assert (
+        "chat rule https/80/*: the listener changes protocol and has rules on AWS, "
+        "which it keeps; slbsync cannot match them to the spec's yet"
+    ) in str(caught.value)
+
+
+def test_rules_applied_by_another_process_find_their_listener(aws, target):
+    # A run that created the listener and stopped: the next process (a new
+    # target, nothing learned) finds the listener's ARN by reading.
+    spec = load_spec_text(rules_spec(aws, f"{ADMIN}, {API}"))
+    _, changes = plan(target, spec)
+    rules = [c for c in changes if c.action == "CreateRule"]
+    apply_all(target, [c for c in changes if c.action != "CreateRule"])
+
+    apply_all(AwsElbv2Target(target.spec), rules)
+
+    assert [rule_name(aws, r) for r in live_rules(aws)] == ["admin", "api"]
+    _, again = plan(target, spec)
+    assert again == []
+
+
+def test_more_than_a_hundred_rules_are_refused(aws):
+    many = ", ".join(
+        f"{{name: r{i}, domain: h{i}.example.com, server_group: api}}"
+        for i in range(101)
+    )
+
+    message = refusal(rules_spec(aws, many))
+
+    assert (
+        "load_balancers.chat.listeners: 101 forwarding rules; an application load "
+        "balancer takes at most 100 (AWS's default quota): split the load balancer"
+    ) in message
