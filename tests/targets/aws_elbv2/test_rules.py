@@ -15,7 +15,7 @@ import pytest
 
 from slbsync.errors import PlanError, SlbsyncError
 from slbsync.importer.run import ImportFilters, import_spec
-from slbsync.targets.aws_elbv2.rules import assign_priorities
+from slbsync.targets.aws_elbv2.rules import assign_priorities, rule_from, unmapped_parts
 from slbsync.targets.aws_elbv2.target import AwsElbv2Target
 from tests.targets.aws_elbv2.conftest import (
     Vpc,
@@ -342,3 +342,22 @@ def test_more_than_a_hundred_rules_are_refused(aws):
         "load_balancers.chat.listeners: 101 forwarding rules; an application load "
         "balancer takes at most 100 (AWS's default quota): split the load balancer"
     ) in message
+
+
+def test_live_rule_the_spec_cannot_say_reads_as_aws_values():
+    raw = {
+        "Conditions": [
+            {"Field": "host-header", "HostHeaderConfig": {"Values": ["a.io", "b.io"]}},
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/x*"]}},
+        ],
+        "Actions": [{"Type": "fixed-response"}],
+    }
+
+    rule = rule_from(raw, "rule-7", {})
+
+    assert rule.domain is None
+    assert rule.url == "aws:host-header=a.io,b.io; url=/x"
+    assert unmapped_parts(rule) == [
+        "server_group actions=fixed-response to no target group",
+        "conditions host-header=a.io,b.io; url=/x",
+    ]
