@@ -80,14 +80,7 @@ class RulePlanner:
         live = {
             facts.name: facts for facts in self.catalogue.rules.get((lb, label), [])
         }
-        names = [rule.name for rule in wanted]
-        held = {f.priority for n, f in live.items() if n not in set(names)}
-        priorities = assign_priorities(
-            names, {n: live[n].priority for n in names if n in live}, held
-        )
-        moving = [
-            live[n] for n in names if n in live and live[n].priority != priorities[n]
-        ]
+        priorities, moving = _priorities(wanted, live)
         steps = [
             self._name_tag(lb, label, facts) for facts in moving if not facts.named
         ]
@@ -250,3 +243,16 @@ class RulePlanner:
             lb=lb,
             listener=label,
         )
+
+
+def _priorities(
+    wanted: Sequence[ForwardingRule], live: dict[str, RuleFacts]
+) -> tuple[dict[str, int], list[RuleFacts]]:
+    """Each wanted rule's priority, and the live rules that move to theirs."""
+    names = [rule.name for rule in wanted]
+    # The listener's other rules keep their numbers until deleted, if ever.
+    held = {facts.priority for name, facts in live.items() if name not in names}
+    current = {name: live[name].priority for name in names if name in live}
+    priorities = assign_priorities(names, current, held)
+    moving = [live[n] for n in current if current[n] != priorities[n]]
+    return priorities, moving
