@@ -102,3 +102,87 @@ def test_target_registered_in_console_is_unexpected(
         "servers",
         f"admin/{aws.instances[1]}:9000",
     )
+
+
+@pytest.fixture
+def routed(
+    aws: Vpc,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """An ALB applied: an http listener with one forwarding rule, /api to api."""
+    spec = tmp_path / "routed.yaml"
+    spec.write_text(
+        spec_yaml(
+            f"""
+            load_balancers:
+              routed:
+                target: aws
+                subnets: [{aws.subnets[0]}, {aws.subnets[1]}]
+                server_groups:
+                  web:
+                    servers: [{{id: {aws.instances[0]}, port: 8080}}]
+                  api:
+                    servers: [{{id: {aws.instances[1]}, port: 8080}}]
+                listeners:
+                  - protocol: http
+                    port: 80
+                    server_group: web
+                    health_check: {{interval: 10s}}
+                    rules: [{{name: api, url: /api, server_group: api}}]
+            """
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    applied = invoke("apply", str(spec), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert invoke("drift", str(spec)).exit_code == 0
+    return spec
+
+
+def _routed_listener(vpc: Vpc) -> str:
+    lb = vpc.elbv2.describe_load_balancers(Names=["routed"])["LoadBalancers"][0]
+    found = vpc.elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])
+    return str(found["Listeners"][0]["ListenerArn"])
+
+
+def test_rule_added_in_console_is_unexpected(
+    routed: Path,
+    aws: Vpc,  # noqa: F811
+) -> None:
+    web = aws.elbv2.describe_target_groups(Names=["routed-web"])["TargetGroups"][0]
+    aws.elbv2.create_rule(
+        ListenerArn=_routed_listener(aws),
+        Priority=3,
+        Conditions=[{"Field": "host-header", "Values": ["hand.example.com"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": web["TargetGroupArn"]}],
+    )
+
+    item = _only_item(routed)
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "unexpected",
+        "rule",
+        "http/80/rule-3",
+    )
+
+
+def test_rule_changed_in_console_is_modified(
+    routed: Path,
+    aws: Vpc,  # noqa: F811
+) -> None:
+    rules = aws.elbv2.describe_rules(ListenerArn=_routed_listener(aws))["Rules"]
+    (api,) = [rule for rule in rules if not rule["IsDefault"]]
+    aws.elbv2.modify_rule(
+        RuleArn=api["RuleArn"],
+        Conditions=[{"Field": "path-pattern", "Values": ["/v2*"]}],
+    )
+
+    item = _only_item(routed)
+
+    assert (item["status"], item["kind"], item["name"]) == (
+        "modified",
+        "rule",
+        "http/80/api",
+    )
+    assert "/v2" in json.dumps(item)

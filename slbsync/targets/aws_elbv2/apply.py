@@ -61,6 +61,11 @@ class Applier:
             if (lb, group) not in self.catalogue.groups:
                 self._read_group(lb, group)
             return self.catalogue.groups[(lb, group)].arn
+        if kind == "listener":
+            lb, _, label = name.partition("/")
+            if (lb, label) not in self.catalogue.listeners:
+                self._read_listener(lb, label)
+            return self.catalogue.listeners[(lb, label)]
         raise ApplyError(f"target {self.target}: unknown reference {reference}")
 
     def _read_load_balancer(self, name: str) -> None:
@@ -86,6 +91,19 @@ class Applier:
             ) from err
         self._remember_group(lb, group, response["TargetGroups"][0])
 
+    def _read_listener(self, lb: str, label: str) -> None:
+        arn = self._lookup(f"lb:{lb}")
+        protocol, _, port = label.partition("/")
+        for item in self.client.pages(
+            "DescribeListeners", "Listeners", LoadBalancerArn=arn
+        ):
+            if item["Protocol"] == protocol.upper() and str(item["Port"]) == port:
+                self.catalogue.listeners[(lb, label)] = item["ListenerArn"]
+                return
+        raise ApplyError(
+            f"target {self.target}: listener {label} of {lb} does not exist yet; run slbsync plan again"  # noqa: E501
+        )
+
     # -- learning from creates --
 
     def _learn(self, change: Change, response: dict[str, Any]) -> str | None:
@@ -101,6 +119,8 @@ class Applier:
             arn = str(response["Listeners"][0]["ListenerArn"])
             self.catalogue.listeners[(change.get("lb"), change.get("listener"))] = arn
             return arn
+        if change.action == "CreateRule":
+            return str(response["Rules"][0]["RuleArn"])
         return None
 
     def _remember_load_balancer(self, item: dict[str, Any]) -> None:
@@ -150,4 +170,13 @@ class Applier:
                     key = (change.get("lb"), change.get("listener"))
                     self.catalogue.listeners[key] = item["ListenerArn"]
                     return True
+        if change.action == "CreateRule":
+            # Priorities are unique per listener: one there now is this rule.
+            params = change.get("params", {})
+            rules = self.client.pages(
+                "DescribeRules",
+                "Rules",
+                ListenerArn=self.resolve(params["ListenerArn"]),
+            )
+            return any(item["Priority"] == str(params["Priority"]) for item in rules)
         return False

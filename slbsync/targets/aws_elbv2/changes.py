@@ -13,7 +13,6 @@ Ids of resources created in the same run are references
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,12 +24,12 @@ from slbsync.diff.changes import (
     FieldChange,
     ResourceAddress,
     ResourceKind,
-    payload_of,
 )
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import PlanError
 from slbsync.spec.model import Listener, LoadBalancer, Server, ServerGroup
 from slbsync.spec.plain import to_plain
+from slbsync.targets.aws_elbv2.calls import change, ref
 from slbsync.targets.aws_elbv2.mapping import (
     APPLICATION,
     IP_ADDRESS_TYPE,
@@ -49,6 +48,7 @@ from slbsync.targets.aws_elbv2.names import (
     target_group_name,
 )
 from slbsync.targets.aws_elbv2.read import Catalogue
+from slbsync.targets.aws_elbv2.rule_changes import RulePlanner
 from slbsync.targets.base import OWNER_TAG, LiveState
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,6 @@ SETTINGS_FIELDS = (
     "proxy_protocol",
 )
 FIXED_LB_FIELDS = ("address_type", "type")
-
-
-def ref(kind: str, *names: str) -> dict[str, str]:
-    return {"$ref": f"{kind}:{'/'.join(names)}"}
 
 
 @dataclass
@@ -112,7 +108,10 @@ class Planner:
         steps += self.servers(kept(ResourceKind.SERVERS))
         for diff in kept(ResourceKind.LISTENER):
             steps += self.listener(diff, created_groups)
-        for kind in (ResourceKind.RULE, ResourceKind.ACL, ResourceKind.CERTIFICATE):
+        rules = RulePlanner(self.target, self.owner, self.catalogue)
+        steps += rules.build(by_kind.get(ResourceKind.RULE, []), gone)
+        self.refusals += rules.refusals
+        for kind in (ResourceKind.ACL, ResourceKind.CERTIFICATE):
             for diff in by_kind.get(kind, []):
                 self.refuse(diff.address, "not supported on aws-elbv2")
         if self.refusals:
@@ -667,34 +666,6 @@ class Planner:
             lb=lb,
             listener=listener.label,
         )
-
-
-def change(
-    op: ChangeOp,
-    address: ResourceAddress,
-    action: str,
-    params: dict[str, Any],
-    *,
-    fields: Sequence[FieldChange] = (),
-    live_id: str | None = None,
-    note: str = "",
-    **extra: Any,
-) -> Change:
-    """A change whose payload holds the call's parameters and context."""
-    return Change(
-        op=op,
-        address=address,
-        action=action,
-        fields=tuple(fields),
-        live_id=live_id,
-        payload=payload_of(params=_plain(params), **_plain(extra)),
-        note=note,
-    )
-
-
-def _plain(value: Any) -> Any:
-    """JSON-compatible: the payload of a saved plan must round-trip."""
-    return json.loads(json.dumps(to_plain(value)))
 
 
 def _flag(on: bool) -> str:

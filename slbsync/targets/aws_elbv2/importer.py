@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 
 from slbsync.errors import TargetError
 from slbsync.spec import fields as f
-from slbsync.spec.model import LoadBalancer, Spec
+from slbsync.spec.model import ForwardingRule, LoadBalancer, Spec
 from slbsync.targets.aws_elbv2.client import PAGE_SIZE
 from slbsync.targets.aws_elbv2.read import LiveReader
+from slbsync.targets.aws_elbv2.rules import hides, unmapped_parts
 from slbsync.targets.aws_elbv2.target import AwsElbv2Target
 from slbsync.targets.base import OWNER_TAG, LiveLoadBalancer, LiveState
 
@@ -79,7 +80,7 @@ def read_for_import(
     """The found load balancers read whole, as a spec would list them."""
     names = {item.name for item in found}
     asked = tuple(LoadBalancer(name=name, target=target.name) for name in sorted(names))
-    live = target.read_live_state(replace(spec, load_balancers=asked))
+    live = target.read_live_state(replace(spec, load_balancers=asked), every_rule=True)
     return replace(
         live,
         load_balancers=tuple(
@@ -120,6 +121,7 @@ def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
                     f"{where}: its target group's {check.type} health check has no "
                     "spec equivalent; switch it to HTTP or TCP"
                 )
+            problems.extend(_rule_problems(where, listener.rules))
             drain = listener.connection_drain
             if drain is not None and not 10 <= drain <= 900:
                 problems.append(
@@ -131,3 +133,28 @@ def check_importable(lbs: Sequence[LiveLoadBalancer]) -> None:
         raise TargetError(
             f"these load balancers cannot be imported as they are:\n  {listed}"
         )
+
+
+def _rule_problems(where: str, rules: Sequence[ForwardingRule]) -> list[str]:
+    problems = []
+    for index, rule in enumerate(rules):
+        at = f"{where} rule {rule.name}"
+        if not SPEC_NAME.fullmatch(rule.name):
+            problems.append(
+                f"{at}: its slbsync-rule tag is not a spec name ({f.NAME_HINT}); "
+                "retag it on AWS"
+            )
+        for part in unmapped_parts(rule):
+            problems.append(
+                f"{at}: {part} has no spec equivalent (one host-header, one "
+                "path-pattern ending in *, a forward to one target group); change "
+                "it on AWS"
+            )
+        earlier = next((x for x in rules[:index] if hides(x, rule)), None)
+        if earlier is not None:
+            problems.append(
+                f"{at}: {earlier.name} has the lower priority and hides this more "
+                "specific rule, which nginx and HAProxy would pick; give this rule "
+                "the lower priority on AWS"
+            )
+    return problems

@@ -15,6 +15,7 @@ from slbsync.targets.base import OWNER_TAG
 
 LB_TAG = "slbsync-lb"
 GROUP_TAG = "slbsync-group"
+RULE_TAG = "slbsync-rule"  # a listener rule's spec name: ELBv2 rules have none
 MAX_NAME = 32
 ARN_PREFIX = "arn:"  # a listener's certificate is given by its ARN
 NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
@@ -54,5 +55,5 @@ def group_tags(
 
 def spec_tags(tags: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """Live tags as the spec writes them: without slbsync's own marks."""
-    reserved = {OWNER_TAG, LB_TAG, GROUP_TAG}
+    reserved = {OWNER_TAG, LB_TAG, GROUP_TAG, RULE_TAG}
     return tuple(sorted((k, v) for k, v in tags.items() if k not in reserved))

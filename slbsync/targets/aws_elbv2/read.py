@@ -10,7 +10,10 @@ Resource Groups Tagging API:
    the ARNs of owned load balancers the spec no longer names (for
    ``--prune``); ``DescribeTags`` (20 a call) for named ones not owned.
 2. Per load balancer in scope: ``DescribeListeners`` and
-   ``DescribeLoadBalancerAttributes``.
+   ``DescribeLoadBalancerAttributes``; then ``DescribeRules`` for each HTTP
+   or HTTPS listener on a port where the spec has rules, or of an owned load
+   balancer (every listener when importing), and ``DescribeTags`` for 20
+   of those rules a call (their names).
 3. ``DescribeTargetGroups`` (paged), ``DescribeTags`` for 20 target groups a
    call for groups not owned (those attached to a load balancer in scope or
    named after a spec group; owned ones tagged for a load balancer in scope
@@ -30,6 +33,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from slbsync.spec.model import (
+    ForwardingRule,
     Listener,
     LoadBalancer,
     Membership,
@@ -52,9 +56,11 @@ from slbsync.targets.aws_elbv2.mapping import (
 from slbsync.targets.aws_elbv2.names import (
     GROUP_TAG,
     LB_TAG,
+    RULE_TAG,
     spec_tags,
     target_group_name,
 )
+from slbsync.targets.aws_elbv2.rules import RuleFacts, rule_from
 from slbsync.targets.base import OWNER_TAG, LiveLoadBalancer, LiveState
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,11 @@ TAGS_PER_CALL = 20
 NAMES_PER_CALL = 20
 ARNS_PER_CALL = 20
 OWNED_TYPES = ["elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup"]
+RULES_PAGE = 400
+RULE_PROTOCOLS = ("HTTP", "HTTPS")
 T = TypeVar("T")
+RawRules = dict[str, list[tuple[dict[str, Any], dict[str, str]]]]
+"""Per listener ARN: its rules but the default one, with their tags."""
 
 
 @dataclass
@@ -92,6 +102,7 @@ class Catalogue:
     kinds: dict[str, str] = field(default_factory=dict)
     groups: dict[tuple[str, str], TargetGroupFacts] = field(default_factory=dict)
     listeners: dict[tuple[str, str], str] = field(default_factory=dict)
+    rules: dict[tuple[str, str], list[RuleFacts]] = field(default_factory=dict)
     desired: dict[str, LoadBalancer] = field(default_factory=dict)
 
 
@@ -105,12 +116,14 @@ class LiveReader:
         owner: str,
         concurrency: int = 4,
         tagging: ElbClient | None = None,
+        every_rule: bool = False,
     ) -> None:
         self.client = client
         self.tagging = tagging
         self.target = target
         self.owner = owner
         self.concurrency = max(1, concurrency)
+        self.every_rule = every_rule
         self.catalogue = Catalogue()
 
     def read(self, spec: Spec) -> LiveState:
@@ -132,11 +145,20 @@ class LiveReader:
                 ]
             )
         )
-        details = self._run([partial(self._details, item) for item in in_scope])
+        details = self._run(
+            [
+                partial(self._details, item, self._rules_wanted(item, tags, desired))
+                for item in in_scope
+            ]
+        )
         groups = self._target_groups(in_scope, desired, owned)
         live = [
-            self._live_load_balancer(item, tags, listeners, attributes, groups, desired)
-            for item, (listeners, attributes) in zip(in_scope, details, strict=True)
+            self._live_load_balancer(
+                item, tags, listeners, attributes, groups, desired, rules
+            )
+            for item, (listeners, attributes, rules) in zip(
+                in_scope, details, strict=True
+            )
         ]
         after = self._counts()
         reads = tuple(
@@ -247,9 +269,28 @@ class LiveReader:
                 }
         return found
 
+    def _rules_wanted(
+        self,
+        item: dict[str, Any],
+        tags: dict[str, dict[str, str]],
+        desired: dict[str, LoadBalancer],
+    ) -> Callable[[dict[str, Any]], bool]:
+        """Whose rules to read: a read per listener, so only where they matter."""
+        owned = tags.get(item["LoadBalancerArn"], {}).get(OWNER_TAG) == self.owner
+        want = desired.get(item["LoadBalancerName"])
+        # By port: a listener whose protocol the spec changes keeps its rules.
+        ports = {x.port for x in want.listeners if x.rules} if want else set()
+
+        def wanted(raw: dict[str, Any]) -> bool:
+            if raw.get("Protocol") not in RULE_PROTOCOLS:
+                return False
+            return self.every_rule or owned or int(raw["Port"]) in ports
+
+        return wanted
+
     def _details(
-        self, item: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        self, item: dict[str, Any], rules_wanted: Callable[[dict[str, Any]], bool]
+    ) -> tuple[list[dict[str, Any]], dict[str, str], RawRules]:
         arn = item["LoadBalancerArn"]
         listeners = self.client.pages(
             "DescribeListeners", "Listeners", LoadBalancerArn=arn
@@ -257,7 +298,25 @@ class LiveReader:
         response = self.client.call(
             "DescribeLoadBalancerAttributes", LoadBalancerArn=arn
         )
-        return listeners, _attributes(response)
+        rules = {
+            raw["ListenerArn"]: self._rules(raw["ListenerArn"])
+            for raw in listeners
+            if rules_wanted(raw)
+        }
+        rule_tags = self._tags(
+            [rule["RuleArn"] for found in rules.values() for rule in found]
+        )
+        tagged = {
+            listener: [(rule, rule_tags.get(rule["RuleArn"], {})) for rule in found]
+            for listener, found in rules.items()
+        }
+        return listeners, _attributes(response), tagged
+
+    def _rules(self, listener_arn: str) -> list[dict[str, Any]]:
+        found = self.client.pages(
+            "DescribeRules", "Rules", ListenerArn=listener_arn, PageSize=RULES_PAGE
+        )
+        return [rule for rule in found if not rule.get("IsDefault")]
 
     def _target_groups(
         self,
@@ -343,6 +402,7 @@ class LiveReader:
             str, tuple[TargetGroupFacts, dict[str, str], list[dict[str, Any]]]
         ],
         desired: dict[str, LoadBalancer],
+        rules: RawRules,
     ) -> LiveLoadBalancer:
         name = item["LoadBalancerName"]
         arn = item["LoadBalancerArn"]
@@ -385,6 +445,10 @@ class LiveReader:
                 continue
             self.catalogue.listeners[(name, listener.label)] = raw["ListenerArn"]
             ids.append((f"listener:{listener.label}", raw["ListenerArn"]))
+            if raw["ListenerArn"] in rules:
+                listener = self._with_rules(
+                    name, listener, rules[raw["ListenerArn"]], by_arn, ids
+                )
             live_listeners.append(listener)
 
         spec = LoadBalancer(
@@ -414,6 +478,35 @@ class LiveReader:
             running=tuple(sorted(item.key for item in live_listeners)),
             ids=tuple(sorted(ids)),
         )
+
+    def _with_rules(
+        self,
+        lb: str,
+        listener: Listener,
+        raw_rules: list[tuple[dict[str, Any], dict[str, str]]],
+        group_names: dict[str, str],
+        ids: list[tuple[str, str]],
+    ) -> Listener:
+        """The listener with its rules in priority order; the catalogue learns them."""
+        facts, found = [], []
+        ordered = sorted(raw_rules, key=lambda pair: int(pair[0]["Priority"]))
+        for raw, tags in ordered:
+            priority = int(raw["Priority"])
+            name = tags.get(RULE_TAG) or f"rule-{priority}"
+            rule: ForwardingRule = rule_from(raw, name, group_names)
+            facts.append(
+                RuleFacts(
+                    arn=raw["RuleArn"],
+                    name=name,
+                    priority=priority,
+                    named=RULE_TAG in tags,
+                    owned=tags.get(OWNER_TAG) == self.owner,
+                )
+            )
+            ids.append((f"rule:{listener.label}/{name}", raw["RuleArn"]))
+            found.append(rule)
+        self.catalogue.rules[(lb, listener.label)] = facts
+        return replace(listener, rules=tuple(found))
 
     def _listener(
         self,

@@ -80,13 +80,15 @@ class AwsElbv2Target(Target):
 
     # -- reading and planning --
 
-    def read_live_state(self, spec: Spec) -> LiveState:
+    def read_live_state(self, spec: Spec, *, every_rule: bool = False) -> LiveState:
+        """The live state ``spec`` names; ``every_rule`` reads all listeners' rules."""
         reader = LiveReader(
             self.client,
             self.name,
             self.owner,
             int(self.spec.option("read_concurrency", 4)),
             tagging=self.tagging,
+            every_rule=every_rule,
         )
         live = reader.read(spec)
         _merge(self.catalogue, reader.catalogue)
@@ -165,4 +167,8 @@ def _merge(into: Catalogue, read: Catalogue) -> None:
     into.kinds.update(read.kinds)
     into.groups.update(read.groups)
     into.listeners.update(read.listeners)
+    # A load balancer read again has exactly the rules read now.
+    for key in [key for key in into.rules if key[0] in read.lb_arns]:
+        del into.rules[key]
+    into.rules.update(read.rules)
     into.desired.update(read.desired)

@@ -7,9 +7,11 @@ other targets'. Ranges come from the Elastic Load Balancing API reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 
 from slbsync.spec.model import (
+    ForwardingRule,
     HealthCheck,
     Listener,
     LoadBalancer,
@@ -35,7 +37,13 @@ from slbsync.targets.aws_elbv2.names import (
     is_valid_name,
     target_group_name,
 )
+from slbsync.targets.aws_elbv2.rules import MAX_PATTERN, hides
 
+# The characters AWS takes in path-pattern and host-header values, less the
+# wildcards * and ? (a spec url is a literal prefix; "*." leads a domain).
+AWS_PATH = re.compile(rf"/[A-Za-z0-9_\-.$/~\"'@:+&]{{0,{MAX_PATTERN - 2}}}")
+AWS_HOST = re.compile(r"(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+MAX_RULES = 100  # per application load balancer, default rules not counted
 MAX_TAGS = 47  # 50 per resource, three of them slbsync's own marks
 HEALTH_RANGES = (
     ("interval", 5, 300),
@@ -154,6 +162,14 @@ def _load_balancer(lb: LoadBalancer) -> Iterator[str]:
     if len(lb.tags) > MAX_TAGS:
         yield _at(lb.location, f"{base}.tags", f"at most {MAX_TAGS} tags fit")
     yield from _groups(lb, base)
+    rules = sum(len(listener.rules) for listener in lb.listeners)
+    if rules > MAX_RULES:
+        yield _at(
+            lb.location,
+            f"{base}.listeners",
+            f"{rules} forwarding rules; an application load balancer takes at "
+            f"most {MAX_RULES} (AWS's default quota): split the load balancer",
+        )
     shared: dict[str, tuple[int, Listener]] = {}
     for index, listener in enumerate(lb.listeners):
         path = f"{base}.listeners[{index}]"
@@ -253,15 +269,15 @@ def _listener(listener: Listener, kind: str, path: str) -> Iterator[str]:
                 f"{path}.{name}",
                 f"aws-elbv2 listeners have no {name}; {hint}",
             )
-    if listener.rules:
-        # TODO(aws): forwarding rules (host-header and path-pattern conditions)
-        # are not mapped yet, so such listeners are refused here; the way
-        # out is CreateRule/ModifyRule in changes.py and a DescribeRules read.
+    if listener.rules and kind == NETWORK:
         yield _at(
             spot,
             f"{path}.rules",
-            "forwarding rules are not supported on aws-elbv2 yet",
+            "a network load balancer forwards by port only and has no forwarding "
+            "rules; set type: application on the load balancer or remove rules",
         )
+    elif listener.rules:
+        yield from _rules(listener.rules, f"{path}.rules")
     if listener.certificate and not listener.certificate.startswith(ARN_PREFIX):
         yield _at(
             spot,
@@ -274,6 +290,39 @@ def _listener(listener: Listener, kind: str, path: str) -> Iterator[str]:
         yield _at(spot, f"{path}.sticky_session", "only application load balancers")
     if listener.server_group is not None:  # a redirect checks nothing
         yield from _health_check(listener.health_check, f"{path}.health_check", spot)
+
+
+def _rules(rules: Sequence[ForwardingRule], path: str) -> Iterator[str]:
+    for index, rule in enumerate(rules):
+        spot = f"{path}[{index}]"
+        if rule.url is not None and not AWS_PATH.fullmatch(rule.url):
+            yield _at(
+                rule.location,
+                f"{spot}.url",
+                f'"{rule.url}" is not a path prefix aws-elbv2 can match: start it '
+                f"with /, at most {MAX_PATTERN - 1} characters, no * or ? (AWS "
+                "wildcards) and no spaces",
+            )
+        if rule.domain is not None and not (
+            AWS_HOST.fullmatch(rule.domain) and len(rule.domain) <= MAX_PATTERN
+        ):
+            yield _at(
+                rule.location,
+                f"{spot}.domain",
+                f'"{rule.domain}" is not a host name aws-elbv2 can match (letters, '
+                'digits, "-" and "."; a leading "*." is allowed)',
+            )
+        for earlier_index, earlier in enumerate(rules[:index]):
+            if hides(earlier, rule):
+                yield _at(
+                    rule.location,
+                    spot,
+                    f"rules[{earlier_index}] ({earlier.name}) comes first and takes "
+                    f"requests that {rule.name}, being more specific, gets on the "
+                    f"other targets; AWS takes rules in the spec's order: put "
+                    f"{rule.name} before {earlier.name}",
+                )
+                break
 
 
 def _scheduler(listener: Listener, kind: str, path: str) -> Iterator[str]:

@@ -234,3 +234,81 @@ def test_import_adopt_then_plan_clean(moto_endpoint, tmp_path):
     assert "type: network" in text
     clean = run(env, tmp_path, "plan", str(out), "--detailed-exitcode")
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def test_rules_plan_apply_reorder_through_the_cli(moto_endpoint, tmp_path):
+    ec2 = client("ec2", moto_endpoint)
+    elbv2 = client("elbv2", moto_endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=f"{REGION}{zone}"
+        )["Subnet"]["SubnetId"]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    node = ec2.run_instances(
+        ImageId=FAKE_AMI, MinCount=1, MaxCount=1, SubnetId=subnets[0]
+    )["Instances"][0]["InstanceId"]
+    one = "{name: one, url: /one, server_group: api}"
+    two = "{name: two, url: /two, server_group: web}"
+
+    def write(rules: str) -> Path:
+        spec = tmp_path / "routes.yaml"
+        spec.write_text(
+            spec_yaml(
+                f"""
+                load_balancers:
+                  routes:
+                    target: aws
+                    subnets: [{subnets[0]}, {subnets[1]}]
+                    server_groups:
+                      web:
+                        servers: [{{id: {node}, port: 8080}}]
+                      api:
+                        servers: [{{id: {node}, port: 8081}}]
+                    listeners:
+                      - protocol: http
+                        port: 80
+                        server_group: web
+                        health_check: {{interval: 10s}}
+                        rules: [{rules}]
+                """,
+                endpoint=moto_endpoint,
+            )
+        )
+        return spec
+
+    env = cli_env(tmp_path)
+
+    def ok(*args: str, code: int = 0) -> str:
+        done = run(env, tmp_path, *args)
+        assert done.returncode == code, done.stdout + done.stderr
+        return done.stdout
+
+    spec = write(f"{two}, {one}")
+    ok("validate", str(spec))
+    saved = tmp_path / "plan.json"
+    planned = ok("plan", str(spec), "--detailed-exitcode", "--out", str(saved), code=2)
+    assert planned.count("CreateRule") == 2
+    # Applied by a later process: the new listener's ARN resolves by name.
+    ok("apply", "--plan", str(saved), "--auto-approve")
+    ok("plan", str(spec), "--detailed-exitcode")
+
+    spec = write(f"{one}, {two}")
+    reordered = ok("plan", str(spec), "--detailed-exitcode", code=2)
+    assert "SetRulePriorities" in reordered
+    assert "CreateRule" not in reordered
+    ok("apply", str(spec), "--auto-approve")
+    ok("plan", str(spec), "--detailed-exitcode")
+    ok("drift", str(spec))
+    lb = elbv2.describe_load_balancers(Names=["routes"])["LoadBalancers"][0]
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])[
+        "Listeners"
+    ]
+    rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+    by_priority = sorted(
+        (int(r["Priority"]), r["Conditions"][0]["PathPatternConfig"]["Values"])
+        for r in rules
+        if not r["IsDefault"]
+    )
+    assert [paths for _, paths in by_priority] == [["/one*"], ["/two*"]]
