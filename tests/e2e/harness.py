@@ -195,7 +195,7 @@ def server_group_names(emulator: EmulatorProcess) -> list[str]:
     """Every VServer group name of every load balancer, duplicates kept."""
     from alibabacloud_slb20140515 import models
 
-    client = _sdk(emulator)
+    client = slb_client(emulator)
     names = []
     body = client.describe_load_balancers(
         models.DescribeLoadBalancersRequest(
@@ -213,7 +213,8 @@ def server_group_names(emulator: EmulatorProcess) -> list[str]:
     return sorted(names)
 
 
-def _sdk(emulator: EmulatorProcess) -> Any:
+def slb_client(emulator: EmulatorProcess) -> Any:
+    """An official SLB SDK client for the emulator process, as scripts use."""
     from alibabacloud_slb20140515.client import Client
     from alibabacloud_tea_openapi.models import Config
 

@@ -127,6 +127,10 @@ def _listeners(
             continue
         lb = diff.address.load_balancer
         touched.add((lb, diff.address.name))
+        if diff.live is not None:
+            # Replaced by another protocol on its port: the old listener is
+            # deleted, so it must not be moved to a new certificate upload.
+            touched.add((lb, diff.live.label))
         listener_steps, is_replaced = listener_changes(ctx, diff, repoint)
         steps += listener_steps
         if is_replaced and diff.live is not None and diff.live.key == diff.desired.key:

@@ -304,6 +304,29 @@ def test_changed_certificate_is_a_new_upload_and_listeners_move_to_it() -> None:
     assert changes[2].get("params") == {"ServerCertificateId": "cert-old"}
 
 
+def test_certificate_change_skips_listener_being_replaced() -> None:
+    # The plan deletes https/443 to make room for tcp/443: a Set call moving
+    # it to the new upload would reach a listener already gone.
+    https = Listener(
+        protocol=Protocol.HTTPS, port=443, server_group="ws", certificate="web"
+    )
+    tcp = Listener(protocol=Protocol.TCP, port=443, server_group="ws")
+    old = Certificate(name="web", target="cloud", fingerprint="11:22")
+    new = replace(old, fingerprint="33:44", certificate_file="c", private_key_file="k")
+    live = live_of(lb_with(listeners=(https,)))
+    live = replace(live, certificates=(LiveCertificate(old, "cert-old", True),))
+
+    changes = plan(lb_with(listeners=(tcp,)), live, certificates=(new,))
+
+    https_calls = [c.action for c in changes if "HTTPS" in c.action]
+    assert https_calls == []
+    assert [c.action for c in changes if c.action.endswith("Certificate")] == [
+        "UploadServerCertificate",
+        "DeleteServerCertificate",
+    ]
+    assert "CreateLoadBalancerTCPListener" in [c.action for c in changes]
+
+
 def test_validate_names_scheduler_and_weight_problems() -> None:
     target = AlibabaSlbTarget(TARGET)
     bad = lb_with(
