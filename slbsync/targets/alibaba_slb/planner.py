@@ -51,6 +51,10 @@ def build_changes(
         for d in by_kind.get(ResourceKind.LOAD_BALANCER, [])
         if d.status == UNEXPECTED
     }
+    ctx.unread_listeners = any(
+        lb.owned and not lb.children_read and lb.spec.name not in gone_lbs
+        for lb in live.load_balancers
+    )
 
     steps: list[Change] = []
     for diff in by_kind.get(ResourceKind.LOAD_BALANCER, []):
