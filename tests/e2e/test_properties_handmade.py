@@ -35,6 +35,7 @@ from tests.e2e.harness import (
 )
 from tests.importer.handmade import (
     add_default_servers,
+    add_servers,
     create_acl,
     create_group,
     create_lb,
@@ -90,7 +91,7 @@ def live_load_balancer(draw: Any) -> dict[str, Any]:
         "owned": draw(st.booleans()),
         "address_type": draw(st.sampled_from(["internet", "intranet"])),
         "charge": draw(st.sampled_from([None, "PayByCLCU"])),
-        "delete_protection": draw(on_off),
+        "delete_protection": draw(st.sampled_from(["off", "off", "off", "on"])),
         "tags": draw(
             st.dictionaries(
                 st.sampled_from(["app", "env"]), st.sampled_from(["chat", "x"])
@@ -157,9 +158,7 @@ def _build_listener(
     if item["default_servers"]:
         add_default_servers(client, lb_id, [("i-bp1hand001", 100)])
         group, extra["backend_server_port"] = None, 8080
-    listener(
-        client, protocol, lb_id, port, group, scheduler=item["scheduler"], **extra
-    )
+    listener(client, protocol, lb_id, port, group, scheduler=item["scheduler"], **extra)
     if item["stopped"]:
         client.stop_load_balancer_listener(
             m.StopLoadBalancerListenerRequest(
@@ -235,7 +234,9 @@ def _http_knobs(draw: Any, protocol: str) -> dict[str, Any]:
 @st.composite
 def desired_listeners(draw: Any, groups: list[str]) -> list[dict[str, Any]]:
     ports = sorted(draw(st.sets(st.sampled_from(PORTS), max_size=3)))
-    protocols = {p: draw(st.sampled_from(["tcp", "udp", "http", "https"])) for p in ports}
+    protocols = {
+        p: draw(st.sampled_from(["tcp", "udp", "http", "https"])) for p in ports
+    }
     https = [p for p, protocol in protocols.items() if protocol == "https"]
     items = []
     for port, protocol in protocols.items():
@@ -251,7 +252,8 @@ def desired_listeners(draw: Any, groups: list[str]) -> list[dict[str, Any]]:
         else:
             item.update(_http_knobs(draw, protocol))
         if protocol != "udp" and draw(st.booleans()):
-            item["acl"] = {"name": "office", "type": draw(st.sampled_from(["white", "black"]))}  # fmt: skip
+            kind = draw(st.sampled_from(["white", "black"]))
+            item["acl"] = {"name": "office", "type": kind}
         items.append(item)
     return items
 
@@ -269,7 +271,9 @@ def desired_load_balancer(draw: Any) -> dict[str, Any]:
                 st.sampled_from(["app", "env"]), st.sampled_from(["chat", "x"])
             )
         ),
-        "server_groups": {name: {"servers": draw(desired_servers())} for name in groups},
+        "server_groups": {
+            name: {"servers": draw(desired_servers())} for name in groups
+        },
         "listeners": draw(desired_listeners(groups)),
     }
 
@@ -278,10 +282,12 @@ def desired_load_balancer(draw: Any) -> dict[str, Any]:
 def states(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Live and desired fleets; a desired load balancer mostly keeps the live
     one's address type, which SLB cannot change, so most plans can be applied."""
-    live = draw(st.dictionaries(st.sampled_from(NAMES), live_load_balancer()))
+    live = draw(
+        st.dictionaries(st.sampled_from(NAMES), live_load_balancer(), min_size=1)
+    )
     desired = draw(st.dictionaries(st.sampled_from(NAMES), desired_load_balancer()))
     for name in live.keys() & desired.keys():
-        if draw(st.integers(0, 4)) > 0:
+        if draw(st.integers(0, 9)) > 0:
             desired[name]["address_type"] = live[name]["address_type"]
     return live, desired
 
@@ -375,7 +381,9 @@ def write_desired(folder: Path, url: str, desired: dict[str, Any]) -> Path:
         folder,
         url,
         desired,
-        acls={"office": {"target": "cloud", "entries": ["10.0.0.0/8", "192.168.0.0/16"]}},
+        acls={
+            "office": {"target": "cloud", "entries": ["10.0.0.0/8", "192.168.0.0/16"]}
+        },
         certificates={
             "chat-cert": {
                 "target": "cloud",
@@ -386,11 +394,52 @@ def write_desired(folder: Path, url: str, desired: dict[str, Any]) -> Path:
     )
 
 
-@settings(
-    max_examples=400,
+def apply_and_check(
+    emulator: EmulatorProcess,
+    spec: Path,
+    live: dict[str, Any],
+    desired: dict[str, Any],
+    prune: bool,
+) -> None:
+    """Apply ``spec`` over ``live``: the plan is refused by design, before any
+    write, or it converges with calls the emulator accepts and leaves the
+    unowned load balancers it does not adopt as they were."""
+    untouched = {live_ids(emulator)[name] for name in left_alone(live, desired)}
+    before = state_of(emulator, untouched)
+    emulator.control("DELETE", "calls")
+
+    flags = ["--auto-approve", "--force", "--rate-limit", "1000"]
+    applied = cli_in_process(["apply", str(spec), *flags, *(["--prune"] * prune)])
+
+    refusals = refusals_expected(live, desired, prune)
+    event(f"refused by design: {bool(refusals)}")
+    if refusals:
+        message = str(applied.exception)
+        assert applied.exit_code == 1
+        assert "the plan asks for what SLB cannot do" in message
+        for refusal in refusals:
+            assert refusal in message
+        assert writes_made(emulator) == []
+        return
+    assert applied.exit_code == 0, applied.output
+    event(f"writes: {'some' if writes_made(emulator) else 'none'}")
+    assert refused_writes(emulator) == {}
+    again = cli_in_process(
+        ["plan", str(spec), "--detailed-exitcode", *(["--prune"] * prune)]
+    )
+    assert again.exit_code == 0, again.output
+    assert state_of(emulator, untouched) == before
+    assert load_balancers_named(emulator) == expected_counts(live, desired, prune)
+
+
+PROPERTY = settings(
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@PROPERTY
 @given(fleets=states(), prune=st.booleans())
 def test_handmade_state_converges_and_unowned_is_left_alone(
     emulator_process: EmulatorProcess,
@@ -402,35 +451,118 @@ def test_handmade_state_converges_and_unowned_is_left_alone(
     emulator_process.reset()
     folder = tmp_path_factory.mktemp("handmade")
     build_live(slb_client(emulator_process), live, folder)
-    alone = left_alone(live, desired)
-    event(f"left alone: {len(alone)}, managed: {len(live) - len(alone)}")
-    ids = live_ids(emulator_process)
-    untouched = {ids[name] for name in alone}
-    before = state_of(emulator_process, untouched)
+    event(f"left alone: {len(left_alone(live, desired))} of {len(live)}")
     spec = write_desired(folder / "desired", emulator_process.url, desired)
-    emulator_process.control("DELETE", "calls")
 
-    flags = ["--auto-approve", "--force", "--rate-limit", "1000"]
-    applied = cli_in_process(["apply", str(spec), *flags, *(["--prune"] * prune)])
+    apply_and_check(emulator_process, spec, live, desired, prune)
 
-    refusals = refusals_expected(live, desired, prune)
-    event(f"refused by design: {bool(refusals)}")
-    if refusals:
-        # What SLB cannot do refuses the whole plan, before any write.
-        message = str(applied.exception)
-        assert applied.exit_code == 1
-        assert "the plan asks for what SLB cannot do" in message
-        for refusal in refusals:
-            assert refusal in message
-        assert writes_made(emulator_process) == []
-        return
+
+# -- owned load balancers slbsync applied, then edited by hand ----------------------
+
+
+def edit_by_hand(client: Any, data: st.DataObject) -> None:
+    """Random console edits to every listener and group the emulator holds."""
+    # In a stable order, so that hypothesis draws the same way each time.
+    for _, lb_id in sorted(live_ids_of(client).items()):
+        listeners = _listeners_of(client, lb_id)
+        listeners.sort(key=lambda i: (i["ListenerPort"], i["ListenerProtocol"]))
+        for item in listeners:
+            protocol, port = item["ListenerProtocol"], item["ListenerPort"]
+            edit = data.draw(st.sampled_from(["none", "knobs", "stop"]))
+            if edit == "knobs":
+                _set_listener(
+                    client, lb_id, protocol, port, data.draw(KNOBS[protocol]())
+                )
+            elif edit == "stop" and item["Status"] == "running":
+                client.stop_load_balancer_listener(
+                    m.StopLoadBalancerListenerRequest(
+                        region_id=REGION,
+                        load_balancer_id=lb_id,
+                        listener_port=port,
+                        listener_protocol=protocol,
+                    )
+                )
+        for group in _groups_of(client, lb_id):
+            _edit_members(client, group, data)
+
+
+def live_ids_of(client: Any) -> dict[str, str]:
+    body = client.describe_load_balancers(
+        m.DescribeLoadBalancersRequest(region_id=REGION, page_size=100)
+    ).body.to_map()
+    return {
+        lb["LoadBalancerName"]: lb["LoadBalancerId"]
+        for lb in body.get("LoadBalancers", {}).get("LoadBalancer", [])
+    }
+
+
+def _listeners_of(client: Any, lb_id: str) -> list[dict[str, Any]]:
+    body = client.describe_load_balancer_listeners(
+        m.DescribeLoadBalancerListenersRequest(
+            region_id=REGION, load_balancer_id=[lb_id]
+        )
+    ).body.to_map()
+    return list(body.get("Listeners", []))
+
+
+def _set_listener(
+    client: Any, lb_id: str, protocol: str, port: int, knobs: dict[str, Any]
+) -> None:
+    name = protocol.upper()
+    request = getattr(m, f"SetLoadBalancer{name}ListenerAttributeRequest")
+    call = getattr(client, f"set_load_balancer_{protocol}listener_attribute")
+    call(request(region_id=REGION, load_balancer_id=lb_id, listener_port=port, **knobs))
+
+
+def _groups_of(client: Any, lb_id: str) -> list[str]:
+    body = client.describe_vserver_groups(
+        m.DescribeVServerGroupsRequest(region_id=REGION, load_balancer_id=lb_id)
+    ).body.to_map()
+    groups = body.get("VServerGroups", {}).get("VServerGroup", [])
+    by_name = sorted(groups, key=lambda g: g["VServerGroupName"])
+    return [g["VServerGroupId"] for g in by_name]
+
+
+def _edit_members(client: Any, group: str, data: st.DataObject) -> None:
+    """Add a few servers (some already members, at another weight)."""
+    members = data.draw(live_servers())
+    if members:
+        add_servers(client, group, members)
+
+
+@PROPERTY
+@given(data=st.data(), prune=st.booleans())
+def test_hand_edited_owned_state_converges(
+    emulator_process: EmulatorProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    prune: bool,
+) -> None:
+    emulator_process.reset()
+    folder = tmp_path_factory.mktemp("edited")
+    first = data.draw(st.dictionaries(st.sampled_from(NAMES), desired_load_balancer()))
+    spec = write_desired(folder / "first", emulator_process.url, first)
+    applied = cli_in_process(
+        ["apply", str(spec), "--auto-approve", "--rate-limit", "1000"]
+    )
     assert applied.exit_code == 0, applied.output
-    assert refused_writes(emulator_process) == {}
-    again = cli_in_process(
-        ["plan", str(spec), "--detailed-exitcode", *(["--prune"] * prune)]
+    edit_by_hand(slb_client(emulator_process), data)
+
+    desired = data.draw(
+        st.dictionaries(st.sampled_from(NAMES), desired_load_balancer())
     )
-    assert again.exit_code == 0, again.output
-    assert state_of(emulator_process, untouched) == before
-    assert load_balancers_named(emulator_process) == expected_counts(
-        live, desired, prune
-    )
+    for name in first.keys() & desired.keys():
+        desired[name]["address_type"] = first[name]["address_type"]
+    live = {name: _as_live(lb) for name, lb in first.items()}
+    spec = write_desired(folder / "desired", emulator_process.url, desired)
+
+    apply_and_check(emulator_process, spec, live, desired, prune)
+
+
+def _as_live(lb: dict[str, Any]) -> dict[str, Any]:
+    """What ``apply_and_check`` needs of an owned load balancer slbsync made."""
+    return {
+        "owned": True,
+        "address_type": lb["address_type"],
+        "delete_protection": "on" if lb["deletion_protection"] else "off",
+    }
