@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     apply_in_process,
     load_balancers_named,
     plan_in_process,
+    refused_writes,
     write_spec,
 )
 from tests.targets.alibaba_slb.certs import write_certificate
@@ -150,9 +151,11 @@ def test_any_state_converges_with_accepted_calls(
         acls=ACLS,
         certificates=second,
     )
+    emulator_process.control("DELETE", "calls")
     report = apply_in_process(spec, prune=prune)
 
     assert report.failures == [], [r.message for r in report.failures]
+    assert refused_writes(emulator_process) == {}
     plan, _ = plan_in_process(spec, prune=prune)
     assert plan.is_empty, [c.summary for c in plan.changes]
     expected = set(desired) | (set() if prune else set(live))

@@ -30,8 +30,10 @@ from tests.e2e.harness import (
     EmulatorProcess,
     cli_in_process,
     load_balancers_named,
+    refused_writes,
     slb_client,
     write_spec,
+    writes_made,
 )
 from tests.importer.handmade import (
     add_default_servers,
@@ -293,22 +295,6 @@ def states(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 # -- what the emulator says -------------------------------------------------------
-
-
-def refused_writes(emulator: EmulatorProcess) -> dict[str, dict[str, int]]:
-    """Writes the emulator answered with anything but success, by action."""
-    outcomes = emulator.control("GET", "calls/outcomes")["by_action"]
-    return {
-        action: {k: n for k, n in counts.items() if k != "ok"}
-        for action, counts in outcomes.items()
-        if not action.startswith(("Describe", "List"))
-        and any(k != "ok" for k in counts)
-    }
-
-
-def writes_made(emulator: EmulatorProcess) -> list[str]:
-    outcomes = emulator.control("GET", "calls/outcomes")["by_action"]
-    return sorted(a for a in outcomes if not a.startswith(("Describe", "List")))
 
 
 def state_of(emulator: EmulatorProcess, lb_ids: set[str]) -> dict[str, Any]:
