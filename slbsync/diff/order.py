@@ -20,13 +20,28 @@ CREATE_RANK = (
     ResourceKind.LISTENER_STATE,
 )
 _RANK = {kind: index for index, kind in enumerate(CREATE_RANK)}
+# Deletes run in reverse, except a load balancer's: deleting one takes its
+# listeners along, which frees the certificates and ACLs they used, and SLB
+# refuses to delete a certificate or ACL a listener still uses.
+DELETE_RANK = (
+    ResourceKind.LISTENER_STATE,
+    ResourceKind.RULE,
+    ResourceKind.LISTENER,
+    ResourceKind.SERVERS,
+    ResourceKind.SERVER_GROUP,
+    ResourceKind.LOAD_BALANCER,
+    ResourceKind.ACL,
+    ResourceKind.CERTIFICATE,
+)
+_DELETE_RANK = {kind: index for index, kind in enumerate(DELETE_RANK)}
 
 
 def order_by_dependency(changes: Iterable[Change]) -> list[Change]:
     """Creates and updates by rank, then deletes in reverse rank.
 
     A listener is stopped and deleted before the group it forwards to, a
-    group before the ACL or certificate it uses, the load balancer last.
+    group before the ACL or certificate it uses; a load balancer before
+    the ACLs and certificates, since its listeners go with it.
     Within one rank the target's order is kept (it puts adds before removes
     so capacity never dips). The delete half of a replacement runs with the
     creates, just before its new half, since the new resource needs the
@@ -43,7 +58,7 @@ def order_by_dependency(changes: Iterable[Change]) -> list[Change]:
             rank = min(rank, _RANK[ResourceKind.LISTENER])
             forward.append((rank, 0, index, change))
         else:
-            backward.append((-rank, 0, index, change))
+            backward.append((_DELETE_RANK[change.address.kind], 0, index, change))
     return [item[-1] for item in sorted(forward)] + [
         item[-1] for item in sorted(backward)
     ]

@@ -79,6 +79,9 @@ class LiveLoadBalancer:
     owned: bool
     running: tuple[tuple[str, int], ...] = ()
     ids: tuple[tuple[str, str], ...] = ()
+    # False when only the load balancer itself was read (one the spec does
+    # not name): ``spec`` then shows none of its listeners or groups.
+    children_read: bool = True
 
     def id_of(self, key: str) -> str | None:
         return dict(self.ids).get(key)

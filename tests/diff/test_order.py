@@ -54,8 +54,26 @@ def test_deletes_run_after_creates_in_reverse_rank():
         "stop",
         "old-listener",
         "old-group",
-        "old-acl",
         "old-lb",
+        "old-acl",
+    ]
+
+
+def test_load_balancer_delete_frees_its_certificate_and_acl_first():
+    # SLB refuses to delete a certificate or an ACL a listener still uses;
+    # deleting the load balancer takes its listeners along.
+    changes = [
+        _change(ChangeOp.DELETE, K.CERTIFICATE, "old-cert"),
+        _change(ChangeOp.DELETE, K.ACL, "old-acl"),
+        _change(ChangeOp.DELETE, K.LOAD_BALANCER, "old-lb"),
+        _change(ChangeOp.DELETE, K.LISTENER, "old-listener"),
+    ]
+
+    assert _names(order_by_dependency(changes)) == [
+        "old-listener",
+        "old-lb",
+        "old-acl",
+        "old-cert",
     ]
 
 

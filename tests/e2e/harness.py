@@ -195,7 +195,7 @@ def server_group_names(emulator: EmulatorProcess) -> list[str]:
     """Every VServer group name of every load balancer, duplicates kept."""
     from alibabacloud_slb20140515 import models
 
-    client = _sdk(emulator)
+    client = slb_client(emulator)
     names = []
     body = client.describe_load_balancers(
         models.DescribeLoadBalancersRequest(
@@ -213,7 +213,8 @@ def server_group_names(emulator: EmulatorProcess) -> list[str]:
     return sorted(names)
 
 
-def _sdk(emulator: EmulatorProcess) -> Any:
+def slb_client(emulator: EmulatorProcess) -> Any:
+    """An official SLB SDK client for the emulator process, as scripts use."""
     from alibabacloud_slb20140515.client import Client
     from alibabacloud_tea_openapi.models import Config
 
@@ -243,3 +244,20 @@ def cli_in_process(args: Sequence[str]) -> Any:
         "https_proxy": None,
     }
     return CliRunner(env=env).invoke(app, list(args))
+
+
+def refused_writes(emulator: EmulatorProcess) -> dict[str, dict[str, int]]:
+    """Writes the emulator answered with anything but success, by action."""
+    outcomes = emulator.control("GET", "calls/outcomes")["by_action"]
+    return {
+        action: {k: n for k, n in counts.items() if k != "ok"}
+        for action, counts in outcomes.items()
+        if not action.startswith(("Describe", "List"))
+        and any(k != "ok" for k in counts)
+    }
+
+
+def writes_made(emulator: EmulatorProcess) -> list[str]:
+    """Write actions the emulator was called with since its call log was cleared."""
+    outcomes = emulator.control("GET", "calls/outcomes")["by_action"]
+    return sorted(a for a in outcomes if not a.startswith(("Describe", "List")))

@@ -1,5 +1,12 @@
 """Property, on the emulator: from any live state to any desired state, the
-plan's calls are all accepted and applying it leaves nothing to do."""
+plan's calls are all accepted and applying it leaves nothing to do.
+
+The live state here is one slbsync applied itself; live states built by hand
+are the subject of ``test_properties_handmade.py``.
+"""
+
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +18,10 @@ from tests.e2e.harness import (
     apply_in_process,
     load_balancers_named,
     plan_in_process,
+    refused_writes,
     write_spec,
 )
+from tests.targets.alibaba_slb.certs import write_certificate
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +39,7 @@ def servers(draw):
 
 @st.composite
 def listener(draw, port, groups):
-    protocol = draw(st.sampled_from(["tcp", "udp", "http"]))
+    protocol = draw(st.sampled_from(["tcp", "udp", "http", "https"]))
     item = {
         "protocol": protocol,
         "port": port,
@@ -40,7 +49,10 @@ def listener(draw, port, groups):
     }
     if protocol == "tcp" and draw(st.booleans()):
         item["connection_drain"] = f"{draw(st.integers(10, 300))}s"
-    if protocol == "http":
+    if protocol == "https":
+        item["certificate"] = "chat-cert"
+        item["http2"] = draw(st.booleans())
+    if protocol in ("http", "https"):
         item["health_check"]["path"] = "/healthz"
         if draw(st.booleans()):
             item["rules"] = [
@@ -58,12 +70,22 @@ def listener(draw, port, groups):
 @st.composite
 def load_balancer(draw):
     groups = sorted(draw(st.sets(st.sampled_from(["ws", "api"]), min_size=1)))
-    ports = sorted(draw(st.sets(st.sampled_from([80, 443]), max_size=2)))
+    ports = sorted(draw(st.sets(st.sampled_from([80, 443, 8443]), max_size=3)))
+    listeners = [draw(listener(port, groups)) for port in ports]
+    https = [li["port"] for li in listeners if li["protocol"] == "https"]
+    for i, li in enumerate(listeners):
+        if li["protocol"] == "http" and https and draw(st.booleans()):
+            redirect = draw(st.sampled_from(https))
+            listeners[i] = {
+                "protocol": "http",
+                "port": li["port"],
+                "redirect_to_port": redirect,
+            }
     return {
         "target": "cloud",
         "tags": {"app": draw(st.sampled_from(["chat", "im"]))},
         "server_groups": {name: {"servers": draw(servers())} for name in groups},
-        "listeners": [draw(listener(port, groups)) for port in ports],
+        "listeners": listeners,
     }
 
 
@@ -81,6 +103,19 @@ ACLS = {
 }
 
 
+def certificates(folder: Path, common_name: str) -> dict[str, Any]:
+    """The spec's certificates section, from PEM files written to ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cert = write_certificate(folder, "chat-cert", common_name)
+    return {
+        "chat-cert": {
+            "target": "cloud",
+            "certificate": cert.certificate_file,
+            "private_key": cert.private_key_file,
+        }
+    }
+
+
 @pytest.fixture
 def credentials(monkeypatch):
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY_ID)
@@ -88,24 +123,39 @@ def credentials(monkeypatch):
 
 
 @settings(
-    max_examples=8,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(live=fleets(), desired=fleets(), prune=st.booleans())
+@given(live=fleets(), desired=fleets(), prune=st.booleans(), rotate=st.booleans())
 def test_any_state_converges_with_accepted_calls(
-    emulator_process, tmp_path_factory, credentials, live, desired, prune
+    emulator_process, tmp_path_factory, credentials, live, desired, prune, rotate
 ):
     emulator_process.reset()
     folder = tmp_path_factory.mktemp("prop")
-    start = write_spec(folder / "live", emulator_process.url, live, acls=ACLS)
+    first = certificates(folder / "certs", "chat.example.com")
+    start = write_spec(
+        folder / "live", emulator_process.url, live, acls=ACLS, certificates=first
+    )
     report = apply_in_process(start)
     assert report.failures == [], [r.message for r in report.failures]
 
-    spec = write_spec(folder / "desired", emulator_process.url, desired, acls=ACLS)
+    # The desired spec may bring another certificate under the same name.
+    second = (
+        certificates(folder / "new-certs", "chat2.example.com") if rotate else first
+    )
+    spec = write_spec(
+        folder / "desired",
+        emulator_process.url,
+        desired,
+        acls=ACLS,
+        certificates=second,
+    )
+    emulator_process.control("DELETE", "calls")
     report = apply_in_process(spec, prune=prune)
 
     assert report.failures == [], [r.message for r in report.failures]
+    assert refused_writes(emulator_process) == {}
     plan, _ = plan_in_process(spec, prune=prune)
     assert plan.is_empty, [c.summary for c in plan.changes]
     expected = set(desired) | (set() if prune else set(live))

@@ -51,6 +51,10 @@ def build_changes(
         for d in by_kind.get(ResourceKind.LOAD_BALANCER, [])
         if d.status == UNEXPECTED
     }
+    ctx.unread_listeners = any(
+        lb.owned and not lb.children_read and lb.spec.name not in gone_lbs
+        for lb in live.load_balancers
+    )
 
     steps: list[Change] = []
     for diff in by_kind.get(ResourceKind.LOAD_BALANCER, []):
@@ -127,6 +131,10 @@ def _listeners(
             continue
         lb = diff.address.load_balancer
         touched.add((lb, diff.address.name))
+        if diff.live is not None:
+            # Replaced by another protocol on its port: the old listener is
+            # deleted, so it must not be moved to a new certificate upload.
+            touched.add((lb, diff.live.label))
         listener_steps, is_replaced = listener_changes(ctx, diff, repoint)
         steps += listener_steps
         if is_replaced and diff.live is not None and diff.live.key == diff.desired.key:

@@ -534,6 +534,7 @@ class LiveReader:
             id=item["LoadBalancerId"],
             owned=owned,
             ids=(("lb", item["LoadBalancerId"]),),
+            children_read=False,
         )
 
     def _run(self, jobs: Sequence[Callable[[], T]]) -> list[T]:

@@ -304,6 +304,66 @@ def test_changed_certificate_is_a_new_upload_and_listeners_move_to_it() -> None:
     assert changes[2].get("params") == {"ServerCertificateId": "cert-old"}
 
 
+def test_certificate_change_skips_listener_being_replaced() -> None:
+    # The plan deletes https/443 to make room for tcp/443: a Set call moving
+    # it to the new upload would reach a listener already gone.
+    https = Listener(
+        protocol=Protocol.HTTPS, port=443, server_group="ws", certificate="web"
+    )
+    tcp = Listener(protocol=Protocol.TCP, port=443, server_group="ws")
+    old = Certificate(name="web", target="cloud", fingerprint="11:22")
+    new = replace(old, fingerprint="33:44", certificate_file="c", private_key_file="k")
+    live = live_of(lb_with(listeners=(https,)))
+    live = replace(live, certificates=(LiveCertificate(old, "cert-old", True),))
+
+    changes = plan(lb_with(listeners=(tcp,)), live, certificates=(new,))
+
+    https_calls = [c.action for c in changes if "HTTPS" in c.action]
+    assert https_calls == []
+    assert [c.action for c in changes if c.action.endswith("Certificate")] == [
+        "UploadServerCertificate",
+        "DeleteServerCertificate",
+    ]
+    assert "CreateLoadBalancerTCPListener" in [c.action for c in changes]
+
+
+def _with_unnamed_owned_load_balancer(live: LiveState) -> LiveState:
+    """``live`` plus an owned load balancer the spec does not name, read bare."""
+    bare = LiveLoadBalancer(
+        spec=LoadBalancer(name="old-chat", target="cloud"),
+        id="lb-2",
+        owned=True,
+        ids=(("lb", "lb-2"),),
+        children_read=False,
+    )
+    return replace(live, load_balancers=(*live.load_balancers, bare))
+
+
+def test_certificate_change_keeps_old_upload_an_unread_listener_may_use() -> None:
+    https = Listener(
+        protocol=Protocol.HTTPS, port=443, server_group="ws", certificate="web"
+    )
+    old = Certificate(name="web", target="cloud", fingerprint="11:22")
+    new = replace(old, fingerprint="33:44", certificate_file="c", private_key_file="k")
+    live = live_of(lb_with(listeners=(https,)))
+    live = replace(live, certificates=(LiveCertificate(old, "cert-old", True),))
+    live = _with_unnamed_owned_load_balancer(live)
+
+    kept = plan(lb_with(listeners=(https,)), live, certificates=(new,))
+    pruned = plan(lb_with(listeners=(https,)), live, prune=True, certificates=(new,))
+
+    # Without --prune old-chat stays, and its listeners may use cert-old.
+    assert [c.action for c in kept] == [
+        "UploadServerCertificate",
+        "SetLoadBalancerHTTPSListenerAttribute",
+    ]
+    # With it, old-chat goes first and takes its listeners along.
+    assert [c.action for c in pruned][-2:] == [
+        "DeleteLoadBalancer",
+        "DeleteServerCertificate",
+    ]
+
+
 def test_validate_names_scheduler_and_weight_problems() -> None:
     target = AlibabaSlbTarget(TARGET)
     bad = lb_with(

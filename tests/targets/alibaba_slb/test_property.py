@@ -2,16 +2,21 @@
 
 Random specs are applied one after another to the same load balancer, so
 each plan starts from what the previous spec left: groups come and go,
-members change weight and leave, listeners change protocol and knobs.
+members change weight and leave, listeners change protocol and knobs, https
+listeners come with a certificate from PEM files that may be another one
+than last time (a rotation), and http listeners may redirect to them.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from hypothesis import HealthCheck as Health
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slbsync.spec.model import (
+    Certificate,
     ForwardingRule,
     HealthCheck,
     Listener,
@@ -23,6 +28,7 @@ from slbsync.spec.model import (
 )
 from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
 from tests.conftest import EmulatorHandle
+from tests.targets.alibaba_slb.certs import write_certificate
 from tests.targets.alibaba_slb.conftest import apply_all, plan, spec_of, target_spec
 
 GROUPS = ("a", "b", "c")
@@ -30,7 +36,9 @@ SCHEDULERS = {
     Protocol.TCP: ("round_robin", "weighted_round_robin", "least_connections", "tch"),
     Protocol.UDP: ("round_robin", "source_hash", "qch"),
     Protocol.HTTP: ("round_robin", "weighted_round_robin", "least_connections"),
+    Protocol.HTTPS: ("round_robin", "weighted_round_robin", "least_connections"),
 }
+CIPHER_POLICIES = (None, "tls_cipher_policy_1_0", "tls_cipher_policy_1_2")
 
 
 @st.composite
@@ -51,7 +59,7 @@ def groups(draw: st.DrawFn) -> tuple[ServerGroup, ...]:
 
 @st.composite
 def listener(draw: st.DrawFn, port: int, group_names: list[str]) -> Listener:
-    protocol = draw(st.sampled_from((Protocol.TCP, Protocol.UDP, Protocol.HTTP)))
+    protocol = draw(st.sampled_from(tuple(SCHEDULERS)))
     common = {
         "protocol": protocol,
         "port": port,
@@ -67,6 +75,12 @@ def listener(draw: st.DrawFn, port: int, group_names: list[str]) -> Listener:
         )
     if protocol == Protocol.UDP:
         return Listener(**common, health_check=HealthCheck(type="udp"))
+    if protocol == Protocol.HTTPS:
+        common.update(
+            certificate="web",
+            http2=draw(st.sampled_from((None, True, False))),
+            tls_cipher_policy=draw(st.sampled_from(CIPHER_POLICIES)),
+        )
     rules = tuple(
         ForwardingRule(
             name=f"r{n}",
@@ -86,29 +100,52 @@ def listener(draw: st.DrawFn, port: int, group_names: list[str]) -> Listener:
     )
 
 
+def redirecting(draw: st.DrawFn, listeners: list[Listener]) -> list[Listener]:
+    """Some http listeners turned into redirects to an https one."""
+    https = [li.port for li in listeners if li.protocol == Protocol.HTTPS]
+    result = []
+    for li in listeners:
+        if li.protocol == Protocol.HTTP and https and draw(st.booleans()):
+            li = Listener(
+                protocol=Protocol.HTTP,
+                port=li.port,
+                redirect_to_port=draw(st.sampled_from(https)),
+                health_check=HealthCheck(type="http"),
+            )
+        result.append(li)
+    return result
+
+
 @st.composite
 def load_balancers(draw: st.DrawFn) -> LoadBalancer:
     server_groups = draw(groups())
     names = [g.name for g in server_groups]
     ports = draw(st.sets(st.sampled_from((80, 443, 8080)), max_size=3))
-    listeners = tuple(draw(listener(port, names)) for port in sorted(ports))
+    listeners = [draw(listener(port, names)) for port in sorted(ports)]
     return LoadBalancer(
         name="prop",
         target="cloud",
         tags=draw(st.sampled_from(((), (("app", "chat"),), (("env", "x"),)))),
         deletion_protection=draw(st.booleans()),
         server_groups=server_groups,
-        listeners=listeners,
+        listeners=tuple(redirecting(draw, listeners)),
     )
 
 
-def test_any_sequence_of_specs_converges(cloud_credentials: EmulatorHandle) -> None:
+def test_any_sequence_of_specs_converges(
+    cloud_credentials: EmulatorHandle, tmp_path: Path
+) -> None:
     target = AlibabaSlbTarget(target_spec(cloud_credentials))
+    # Two certificates of one spec name: drawing the other one is a rotation.
+    certificates = [
+        write_certificate(tmp_path, "web", f"{host}.example.com")
+        for host in ("chat", "chat2")
+    ]
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(Health))
-    @given(load_balancers())
-    def step(lb: LoadBalancer) -> None:
-        spec = spec_of(lb)
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(Health))
+    @given(load_balancers(), st.sampled_from(certificates))
+    def step(lb: LoadBalancer, certificate: Certificate) -> None:
+        spec = spec_of(lb, certificates=(certificate,))
         assert target.validate(spec) == []
         _, changes = plan(target, spec, prune=True)
         apply_all(target, changes)  # a call the emulator rejects fails here
