@@ -9,9 +9,13 @@ saved.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from slbsync.spec.plain import to_plain
 
 
 class ChangeOp(StrEnum):
@@ -104,3 +108,34 @@ class Change:
 def payload_of(**values: Any) -> tuple[tuple[str, Any], ...]:
     """Build a change payload from keyword arguments, sorted for stability."""
     return tuple(sorted(values.items()))
+
+
+def call_change(
+    op: ChangeOp,
+    address: ResourceAddress,
+    action: str,
+    params: dict[str, Any],
+    *,
+    fields: Sequence[FieldChange] = (),
+    live_id: str | None = None,
+    replacement: bool = False,
+    note: str = "",
+    **extra: Any,
+) -> Change:
+    """A change that is one cloud call: its payload holds the call's
+    parameters and whatever context the target needs to carry it out."""
+    return Change(
+        op=op,
+        address=address,
+        action=action,
+        fields=tuple(fields),
+        live_id=live_id,
+        payload=payload_of(params=_json_plain(params), **_json_plain(extra)),
+        replacement=replacement,
+        note=note,
+    )
+
+
+def _json_plain(value: Any) -> Any:
+    """JSON-compatible: the payload of a saved plan must round-trip."""
+    return json.loads(json.dumps(to_plain(value)))

@@ -11,7 +11,6 @@ The listener, group, server and rule halves live in ``changes_children``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +21,12 @@ from slbsync.diff.changes import (
     FieldChange,
     ResourceAddress,
     ResourceKind,
-    payload_of,
+)
+from slbsync.diff.changes import (
+    call_change as change,
 )
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Acl, AclEntry, Certificate, LoadBalancer
-from slbsync.spec.plain import to_plain
 from slbsync.targets.alibaba_slb.names import certificate_upload_name, client_token
 from slbsync.targets.alibaba_slb.refs import PlanRefs, ref
 from slbsync.targets.base import OWNER_TAG, LiveState
@@ -68,36 +68,6 @@ class PlanContext:
 
     def refuse(self, address: ResourceAddress, message: str) -> None:
         self.refusals.append(f"{address}: {message}")
-
-
-def change(
-    op: ChangeOp,
-    address: ResourceAddress,
-    action: str,
-    params: dict[str, Any],
-    *,
-    fields: Sequence[FieldChange] = (),
-    live_id: str | None = None,
-    replacement: bool = False,
-    note: str = "",
-    **extra: Any,
-) -> Change:
-    """A change whose payload holds the call's parameters and context."""
-    return Change(
-        op=op,
-        address=address,
-        action=action,
-        fields=tuple(fields),
-        live_id=live_id,
-        payload=payload_of(params=_plain(params), **_plain(extra)),
-        replacement=replacement,
-        note=note,
-    )
-
-
-def _plain(value: Any) -> Any:
-    """JSON-compatible: the payload of a saved plan must round-trip."""
-    return json.loads(json.dumps(to_plain(value)))
 
 
 def owner_tags(

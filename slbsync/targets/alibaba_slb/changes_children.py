@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slbsync.diff.changes import Change, ChangeOp, FieldChange, ResourceKind
+from slbsync.diff.changes import call_change as change
 from slbsync.diff.differences import Difference
 from slbsync.spec.model import ForwardingRule, Listener, Protocol, Server, ServerGroup
 from slbsync.spec.plain import to_plain
@@ -14,7 +15,6 @@ from slbsync.targets.alibaba_slb.changes import (
     MODIFIED,
     UNEXPECTED,
     PlanContext,
-    change,
     created_fields,
     tag_changes,
 )

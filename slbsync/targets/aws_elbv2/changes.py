@@ -25,11 +25,14 @@ from slbsync.diff.changes import (
     ResourceAddress,
     ResourceKind,
 )
+from slbsync.diff.changes import (
+    call_change as change,
+)
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.errors import PlanError
 from slbsync.spec.model import Listener, LoadBalancer, Server, ServerGroup
 from slbsync.spec.plain import to_plain
-from slbsync.targets.aws_elbv2.calls import change, ref
+from slbsync.targets.aws_elbv2.calls import ref
 from slbsync.targets.aws_elbv2.mapping import (
     APPLICATION,
     IP_ADDRESS_TYPE,

@@ -21,9 +21,12 @@ from slbsync.diff.changes import (
     ResourceAddress,
     ResourceKind,
 )
+from slbsync.diff.changes import (
+    call_change as change,
+)
 from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import ForwardingRule, Listener
-from slbsync.targets.aws_elbv2.calls import change, ref
+from slbsync.targets.aws_elbv2.calls import ref
 from slbsync.targets.aws_elbv2.names import RULE_TAG, owned_tags, tag_list
 from slbsync.targets.aws_elbv2.read import Catalogue
 from slbsync.targets.aws_elbv2.rules import (
