@@ -7,6 +7,10 @@ Members of the default group have no port of their own (listeners give it
 with ``BackendServerPort``). The SDK models disagree on the type of
 ``Weight``: a string in AddBackendServers and SetBackendServers responses,
 an integer in RemoveBackendServers; we answer each as its model expects.
+
+A call that changed the group is a backend change of each listener using
+the default group, and opens their configuring windows
+(``state.listeners.mark_configuring``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from typing import Any
 from slbsync.emulator.errors import InvalidParameter
 from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import load_balancers as lbs
+from slbsync.emulator.state.listeners import (
+    listeners_using_default_group,
+    mark_configuring,
+)
 from slbsync.emulator.state.server_groups import (
     check_backend_server_quota,
     matches,
@@ -40,6 +48,11 @@ def _body(lb: Any, *, weight_as_text: bool) -> dict[str, Any]:
         "LoadBalancerId": lb.load_balancer_id,
         "BackendServers": {"BackendServer": members},
     }
+
+
+def _configure_listeners_of(ctx: ActionContext, lb: Any) -> None:
+    for listener in listeners_using_default_group(ctx.store, lb.load_balancer_id):
+        mark_configuring(ctx, listener)
 
 
 def _stored(server: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +83,8 @@ def add_backend_servers(ctx: ActionContext) -> dict[str, Any]:
         (lb.load_balancer_id, members),
     )
     lb.backend_servers = members
+    if added:
+        _configure_listeners_of(ctx, lb)
     return _body(lb, weight_as_text=True)
 
 
@@ -78,8 +93,11 @@ def remove_backend_servers(ctx: ActionContext) -> dict[str, Any]:
     """api-slb-2014-05-15-removebackendservers (absent ones are ignored)."""
     lb = _load_balancer(ctx)
     servers = parse_servers(ctx, "BackendServers", with_port=False, check_exist=False)
+    before = len(lb.backend_servers)
     for server in servers or []:
         lb.backend_servers = [m for m in lb.backend_servers if not matches(m, server)]
+    if len(lb.backend_servers) != before:
+        _configure_listeners_of(ctx, lb)
     return _body(lb, weight_as_text=False)
 
 
@@ -103,4 +121,6 @@ def set_backend_servers(ctx: ActionContext) -> dict[str, Any]:
     for found, weight in updates:
         for member in found:
             member["Weight"] = weight
+    if updates:
+        _configure_listeners_of(ctx, lb)
     return _body(lb, weight_as_text=True)

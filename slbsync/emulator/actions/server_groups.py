@@ -19,6 +19,7 @@ from slbsync.emulator.registry import ActionContext, action
 from slbsync.emulator.state import load_balancers as lbs
 from slbsync.emulator.state import tags
 from slbsync.emulator.state.listeners import (
+    listeners_fed_by_vserver_group,
     listeners_using_vserver_group,
     mark_configuring,
 )
@@ -324,9 +325,10 @@ def _configure_listeners_of(ctx: ActionContext, group: VServerGroupRecord) -> No
     """A member change is a backend change of every listener forwarding to it.
 
     The reference (section 4.2) names backend changes among those that put a
-    listener into its configuring window.
+    listener into its configuring window; a listener whose forwarding rule
+    points at the group is fed by it as much as one naming it directly.
     """
-    for listener in listeners_using_vserver_group(ctx.store, group.vserver_group_id):
+    for listener in listeners_fed_by_vserver_group(ctx.store, group.vserver_group_id):
         mark_configuring(ctx, listener)
 
 

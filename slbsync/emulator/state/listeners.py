@@ -18,6 +18,7 @@ from slbsync.emulator.errors import (
     ListenerNotFound,
     MissingParameter,
 )
+from slbsync.emulator.state import rules
 from slbsync.emulator.state.store import Store
 
 if TYPE_CHECKING:
@@ -177,6 +178,34 @@ def listeners_using_master_slave_group(
     ]
 
 
+def listeners_using_default_group(store: Store, lb_id: str) -> list[ListenerRecord]:
+    """The listeners of ``lb_id`` that forward to its default server group.
+
+    Those name neither a VServer nor a master-slave group but a backend
+    port; an HTTP listener that only redirects to HTTPS has none.
+    """
+    return [
+        rec
+        for rec in listeners_of(store, lb_id)
+        if not rec.vserver_group_id
+        and not rec.master_slave_server_group_id
+        and rec.backend_server_port is not None
+    ]
+
+
+def listeners_fed_by_vserver_group(store: Store, group_id: str) -> list[ListenerRecord]:
+    """The listeners forwarding to ``group_id`` directly or through a rule."""
+    table = listeners(store)
+    fed = {rec.key: rec for rec in listeners_using_vserver_group(store, group_id)}
+    for rule in rules.rules_using_group(store, group_id):
+        key = listener_key(
+            rule.load_balancer_id, rule.listener_protocol, rule.listener_port
+        )
+        if key in table:
+            fed.setdefault(key, table[key])
+    return sorted(fed.values(), key=lambda rec: (rec.port, rec.protocol))
+
+
 def _all_sorted(store: Store) -> list[ListenerRecord]:
     return sorted(
         listeners(store).values(),
@@ -187,12 +216,13 @@ def _all_sorted(store: Store) -> list[ListenerRecord]:
 def mark_configuring(ctx: ActionContext, listener: ListenerRecord) -> None:
     """Open the configuring window that follows a write to ``listener``.
 
-    A member change of the VServer group a listener forwards to opens it too
-    (actions/server_groups.py). TODO(emulator): changes of the default
-    backend servers, of a master-slave group or of a group only a forwarding
-    rule uses do not, so a client never sees the listener busy after those
-    here; call this from those actions (listeners_of, listeners_using_*) if
-    a client needs it.
+    A backend change opens it too: a member change of a VServer group opens
+    the window of each listener forwarding to the group, directly or through
+    one of its forwarding rules (actions/server_groups.py), and a change of
+    the default backend servers that of each listener using the default
+    group (actions/backends.py). A master-slave group cannot change while a
+    listener uses it: the API has no modify action and refuses to delete a
+    group in use, so no window is opened for one.
     """
     listener.busy_until = ctx.now + ctx.configuring_seconds
 
@@ -238,7 +268,7 @@ def require_lb_id(ctx: ActionContext) -> str:
 
 def delete_listener_record(store: Store, listener: ListenerRecord) -> None:
     """Drop a listener with its tags, forwarding rules and domain extensions."""
-    from slbsync.emulator.state import certificates, rules, tags
+    from slbsync.emulator.state import certificates, tags
 
     rules.delete_rules_of_listener(
         store, listener.load_balancer_id, listener.protocol, listener.port
