@@ -8,6 +8,7 @@ import pytest
 
 from slbsync.spec import fields as f
 from slbsync.spec.load import load_spec
+from slbsync.spec.target_terms import description_of
 from slbsync.targets.base import Target
 from slbsync.targets.haproxy.target import HaproxyTarget
 from slbsync.targets.nginx.target import NginxTarget
@@ -106,3 +107,12 @@ def test_each_unkept_field_is_a_field_of_its_shape(target: type[Target]):
     for shape_name, keys in target.unkept_fields.items():
         shape = SHAPES[shape_name]
         assert all(shape.field(key) is not None for key in keys), shape_name
+
+
+def test_reference_names_the_targets_refusing_a_field():
+    rule = f.SERVER.field("description")
+    assert rule is not None
+
+    assert description_of(rule, f.SERVER).endswith(
+        "Not taken by haproxy and nginx targets: refused there."
+    )
