@@ -74,14 +74,16 @@ def build_load_balancer(name: str, raw: Any, path: Path, ctx: Context) -> Any:
 
     def nested(rule: f.Field, value: Any, spot: Path) -> Any:
         if rule.key == "server_groups":
-            return _build_groups(value, spot, ctx)
-        return _build_list(value, spot, ctx, partial(_build_listener, extra=extra))
+            return _build_groups(value, spot, ctx, kind)
+        listener = partial(_build_listener, extra=extra, kind=kind)
+        return _build_list(value, spot, ctx, listener)
 
     read = read_fields(f.LOAD_BALANCER, raw, path, ctx, nested=nested)
     if read is None:
         return None
     if kind is not None and is_declared(kind):
         _refuse_other_targets_settings(read, kind, path, ctx)
+    _refuse_unkept(f.LOAD_BALANCER, read, kind, path, ctx)
     if not read.complete:
         return None
     _check_load_balancer(read, path, ctx)
@@ -107,6 +109,19 @@ def _refuse_other_targets_settings(
         read.values.pop(rule.target_attr, None)  # nor checked with the rest
         advice = declared.instead_of.get(key, f"the {kind} target has none: remove it")
         ctx.at_key((*path, key), f"{_whose_setting(key)}; {advice}")
+
+
+def _refuse_unkept(
+    shape: f.Shape, read: Read, kind: str | None, path: Path, ctx: Context
+) -> None:
+    """Refuse, where written, each field the target has nowhere to keep
+    (Target.unkept_fields), so no one thinks it was kept.
+
+    Only keys the spec gives count: a model default is nobody's request.
+    """
+    unkept = declared_by(kind).unkept_fields.get(shape.name, {})
+    for key in sorted(read.given & unkept.keys()):
+        ctx.at_key((*path, key), unkept[key])
 
 
 def _whose_setting(key: str) -> str:
@@ -177,7 +192,7 @@ def _check_listener_keys(lb: model.LoadBalancer, path: Path, ctx: Context) -> No
             )
 
 
-def _build_groups(raw: Any, path: Path, ctx: Context) -> Any:
+def _build_groups(raw: Any, path: Path, ctx: Context, kind: str | None) -> Any:
     if not isinstance(raw, dict):
         ctx.at_value(path, "server_groups is a map of group name: group")
         return INVALID
@@ -185,21 +200,24 @@ def _build_groups(raw: Any, path: Path, ctx: Context) -> Any:
     for name, value in raw.items():
         spot = (*path, name)
         _check_name(f.SERVER_GROUP, name, spot, ctx)
-        group = _build_group(name, value, spot, ctx)
+        group = _build_group(name, value, spot, ctx, kind)
         if group is not None:
             groups.append(group)
     return tuple(groups)
 
 
-def _build_group(name: str, raw: Any, path: Path, ctx: Context) -> Any:
+def _build_group(
+    name: str, raw: Any, path: Path, ctx: Context, kind: str | None
+) -> Any:
     def nested(rule: f.Field, value: Any, spot: Path) -> Any:
         if rule.key == "discover":
             return _build_object(f.DISCOVERY, value, spot, ctx)
-        return _build_list(value, spot, ctx, _build_server)
+        return _build_list(value, spot, ctx, partial(_build_server, kind=kind))
 
     read = read_fields(f.SERVER_GROUP, raw, path, ctx, nested=nested)
     if read is None:
         return None
+    _refuse_unkept(f.SERVER_GROUP, read, kind, path, ctx)
     membership = read.values.get("membership", "static")
     _check_membership(membership, read, path, ctx)
     group = model.ServerGroup(name=name, location=ctx.index.value(path), **read.values)
@@ -242,25 +260,30 @@ def _check_membership(membership: str, read: Read, path: Path, ctx: Context) -> 
         )
 
 
-def _build_server(raw: Any, path: Path, ctx: Context) -> Any:
+def _build_server(raw: Any, path: Path, ctx: Context, *, kind: str | None) -> Any:
     read = read_fields(f.SERVER, raw, path, ctx)
-    if read is None or not read.complete:
+    if read is None:
+        return None
+    _refuse_unkept(f.SERVER, read, kind, path, ctx)
+    if not read.complete:
         return None
     values = read.values
-    kind = values.get("type", "ecs")
+    server_type = values.get("type", "ecs")
     if "id" not in read.given and "address" not in read.given:
         ctx.at_value(
             path, "a server needs an id (i-..., eni-..., eci-...) or an address"
         )
         return None
-    if kind == "ip" and "address" not in read.given:
+    if server_type == "ip" and "address" not in read.given:
         ctx.at_value(path, "a server of type ip needs an address")
-    if kind in ("eni", "eci") and "id" not in read.given:
-        ctx.at_value(path, f"a server of type {kind} needs its {kind}-... id")
-    if "id" in values and "address" in values and kind in ("ecs", "ip"):
+    if server_type in ("eni", "eci") and "id" not in read.given:
+        ctx.at_value(
+            path, f"a server of type {server_type} needs its {server_type}-... id"
+        )
+    if "id" in values and "address" in values and server_type in ("ecs", "ip"):
         ctx.at_value(
             path,
-            f"a server of type {kind} has an id or an address, not both; both "
+            f"a server of type {server_type} has an id or an address, not both; both "
             "are for eni and eci servers (address is their ServerIp)",
         )
     server = model.Server(location=ctx.index.value(path), **values)
@@ -271,7 +294,12 @@ def _build_server(raw: Any, path: Path, ctx: Context) -> Any:
 
 
 def _build_listener(
-    raw: Any, path: Path, ctx: Context, *, extra: Mapping[str, tuple[str, ...]]
+    raw: Any,
+    path: Path,
+    ctx: Context,
+    *,
+    extra: Mapping[str, tuple[str, ...]],
+    kind: str | None,
 ) -> Any:
     protocol = raw.get("protocol") if isinstance(raw, dict) else None
     known = protocol if protocol in f.PROTOCOLS else None
@@ -292,7 +320,10 @@ def _build_listener(
         extra_protocols=extra,
         nested=nested,
     )
-    if read is None or not read.complete or known is None:
+    if read is None:
+        return None
+    _refuse_unkept(f.LISTENER, read, kind, path, ctx)
+    if not read.complete or known is None:
         return None
     values = read.values
     values.setdefault("health_check", _default_health_check(known))
@@ -395,7 +426,12 @@ def build_acl(name: str, raw: Any, path: Path, ctx: Context) -> Any:
         return _build_list(value, spot, ctx, _build_acl_entry)
 
     read = read_fields(f.ACL, raw, path, ctx, nested=nested)
-    if read is None or not read.complete:
+    if read is None:
+        return None
+    target = read.values.get("target")
+    kind = ctx.target_types.get(target) if isinstance(target, str) else None
+    _refuse_unkept(f.ACL, read, kind, path, ctx)
+    if not read.complete:
         return None
     acl = model.Acl(name=name, location=ctx.index.value(path), **read.values)
     version = 4 if acl.address_ip_version == "ipv4" else 6

@@ -76,7 +76,7 @@ def render_reference() -> str:
 
 def _row(shape: f.Shape, rule: f.Field) -> str:
     name = f"`{rule.key}`" + (" (required)" if rule.required else "")
-    cells = [name, _type(rule), _default(shape, rule), description_of(rule)]
+    cells = [name, _type(rule), _default(shape, rule), description_of(rule, shape)]
     if shape is f.LISTENER:
         cells.insert(3, _protocols(rule))
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |\n"

@@ -126,7 +126,7 @@ def _and(items: tuple[str, ...]) -> str:
 
 def _property(shape: f.Shape, rule: f.Field, definitions: dict[str, Any]) -> Any:
     schema = _value_schema(rule, definitions)
-    description = description_of(rule)
+    description = description_of(rule, shape)
     if rule.protocols:
         extras = "".join(
             f"; on {kind} also {_and(protocols)}"

@@ -7,8 +7,9 @@ fields taken on more protocols (``extra_field_protocols``), certificates
 by the cloud's own reference (``native_certificate_prefix``), scheduler
 values of a target's own (``native_schedulers``), the load balancer
 settings only some targets take (``load_balancer_settings``, with what to
-do instead on the others in ``instead_of``) and whether a spec must give a
-region (``region_needed``).
+do instead on the others in ``instead_of``), the portable fields a target
+has nowhere to keep and so refuses (``unkept_fields``) and whether a spec
+must give a region (``region_needed``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 from collections.abc import Mapping
 
 from slbsync.errors import SpecError
-from slbsync.spec.fields import Field
+from slbsync.spec.fields import Field, Shape
 from slbsync.targets.base import Target
 from slbsync.targets.registry import known_target_types, target_class
 
@@ -53,6 +54,15 @@ def types_taking_setting(key: str) -> tuple[str, ...]:
         kind
         for kind in known_target_types()
         if key in declared_by(kind).load_balancer_settings
+    )
+
+
+def types_not_keeping(shape: Shape, key: str) -> tuple[str, ...]:
+    """The target types that refuse field ``key`` of ``shape``, keeping none."""
+    return tuple(
+        kind
+        for kind in known_target_types()
+        if key in declared_by(kind).unkept_fields.get(shape.name, {})
     )
 
 
@@ -93,11 +103,15 @@ def choices_of(rule: Field) -> str:
     return text
 
 
-def description_of(rule: Field) -> str:
-    """``rule``'s description, and the values targets add, for the references."""
+def description_of(rule: Field, shape: Shape | None = None) -> str:
+    """``rule``'s description, and what targets add or refuse, for the
+    references; ``shape`` is the one ``rule`` belongs to."""
     text = rule.description
     if rule.per_target:
         text += f" On {every_one_of(types_taking_setting(rule.key))} targets only."
+    refusing = types_not_keeping(shape, rule.key) if shape is not None else ()
+    if refusing:
+        text += f" Not taken by {every_one_of(refusing)} targets: refused there."
     if rule.target_values:
         for kind, values in native_schedulers().items():
             named = tuple(

@@ -195,6 +195,12 @@ class Target(ABC):
     """What to do on this target instead of another target's load balancer
     setting: field key -> the advice the message ends with."""
 
+    unkept_fields: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    """Portable fields this target has nowhere to keep, refused where a spec
+    writes them rather than dropped in silence: the shape ("load balancer",
+    "listener", "server group", "server" or "acl") -> field key -> the whole
+    message, naming the target type and what to do instead."""
+
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
 

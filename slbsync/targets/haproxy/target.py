@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -73,10 +73,22 @@ from slbsync.targets.haproxy.validate import validate_spec
 log = logging.getLogger(__name__)
 
 # The spec refuses a load balancer setting HAProxy does not take where it is
-# written (Target.load_balancer_settings), so these are always defaults here.
-# TODO(spec): a group's or an ACL's tags and a server's description are still
-# accepted and dropped (ignored_fields), so a user may think HAProxy keeps them;
-# the way out is declaring them per target like the load balancer settings.
+# written (Target.load_balancer_settings), and the fields in UNKEPT_FIELDS
+# too (Target.unkept_fields), so these are always defaults here.
+UNKEPT_FIELDS = {
+    "server group": {
+        "tags": "HAProxy keeps no tags on a server group; remove tags, or put them "
+        "in a comment in your spec",
+    },
+    "server": {
+        "description": "HAProxy keeps no server descriptions; remove description, "
+        "or put it in a comment in your spec (a listener's description is kept)",
+    },
+    "acl": {
+        "tags": "HAProxy keeps no tags on an ACL; remove tags, or put them in a "
+        "comment in your spec",
+    },
+}
 _CLOUD_ONLY_FIELDS = PER_TARGET_LB_FIELDS
 
 
@@ -92,6 +104,7 @@ class _Drain:
 class HaproxyTarget(Target):
     type_name: ClassVar[str] = "haproxy"
     writes_on_commit: ClassVar[bool] = True
+    unkept_fields: ClassVar[Mapping[str, Mapping[str, str]]] = UNKEPT_FIELDS
 
     sleep: Callable[[float], None] = staticmethod(time.sleep)
     clock: Callable[[], float] = staticmethod(time.monotonic)

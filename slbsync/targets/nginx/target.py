@@ -12,8 +12,8 @@ import dataclasses
 import logging
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from slbsync.diff.changes import (
     Change,
@@ -68,11 +68,30 @@ _OP = {
 _OP_ORDER = {ChangeOp.CREATE: 0, ChangeOp.UPDATE: 1, ChangeOp.DELETE: 2}
 
 # The spec refuses a load balancer setting nginx does not take where it is
-# written (Target.load_balancer_settings), so these are always defaults here.
-# TODO(spec): the other ignored fields below (a listener's description, a group's
-# or an ACL's tags, a server's description) are still accepted and dropped, so
-# a user may think nginx keeps them; the way out is declaring them per target
-# like the load balancer settings.
+# written (Target.load_balancer_settings), and the fields in UNKEPT_FIELDS
+# too (Target.unkept_fields), so these are always defaults here.
+UNKEPT_FIELDS = {
+    "load balancer": {
+        "adopt": "the nginx target owns every load balancer in its file, so there "
+        "is none to adopt; remove adopt",
+    },
+    "listener": {
+        "description": "nginx keeps no listener descriptions; remove description, "
+        "or put it in a comment in your spec",
+    },
+    "server group": {
+        "tags": "nginx keeps no tags on a server group; remove tags, or put them "
+        "in a comment in your spec",
+    },
+    "server": {
+        "description": "nginx keeps no server descriptions; remove description, "
+        "or put it in a comment in your spec",
+    },
+    "acl": {
+        "tags": "nginx keeps no tags on an ACL; remove tags, or put them in a "
+        "comment in your spec",
+    },
+}
 _CLOUD_ONLY_LB_FIELDS = frozenset(
     f.name
     for f in dataclasses.fields(LoadBalancer)
@@ -95,6 +114,7 @@ class NginxTarget(Target):
 
     type_name = "nginx"
     writes_on_commit = True
+    unkept_fields: ClassVar[Mapping[str, Mapping[str, str]]] = UNKEPT_FIELDS
 
     def __init__(self, spec: TargetSpec) -> None:
         super().__init__(spec)
