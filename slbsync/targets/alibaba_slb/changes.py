@@ -521,6 +521,12 @@ def old_upload_changes(ctx: PlanContext) -> list[Change]:
     A rotation keeps the old upload while a load balancer the spec no longer
     names uses it; this is the later plan that deletes it.
     """
+    # TODO(alibaba-slb): listeners of load balancers slbsync does not own are
+    # never read, so an old upload one of them uses is planned for deletion
+    # anyway and every apply fails on it (CertificateAndPrivateKeyIsRefered)
+    # until that listener moves off it. The way out: read the listeners of
+    # the unowned load balancers the spec names in the same bulk calls, and
+    # on that error tag the upload as held by others so later plans skip it.
     steps = []
     for live_cert in ctx.live.certificates:
         cert = live_cert.certificate
