@@ -82,6 +82,10 @@ class LiveLoadBalancer:
     # False when only the load balancer itself was read (one the spec does
     # not name): ``spec`` then shows none of its listeners or groups.
     children_read: bool = True
+    # For such an owned one, read only when an old certificate upload waits
+    # on it: (listener label, certificate id) for each certificate its
+    # listeners use. None when its listeners were not read: they may use any.
+    certificate_uses: tuple[tuple[str, str], ...] | None = None
 
     def id_of(self, key: str) -> str | None:
         return dict(self.ids).get(key)
@@ -99,6 +103,9 @@ class LiveCertificate:
     certificate: Certificate
     id: str
     owned: bool
+    # Owned uploads of the same name besides ``id`` (content since replaced),
+    # as (id, fingerprint): deleted once no listener uses them.
+    old_uploads: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ The listener, group, server and rule halves live in ``changes_children``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from slbsync.diff.changes import (
@@ -29,7 +29,7 @@ from slbsync.diff.differences import Difference, DifferenceStatus
 from slbsync.spec.model import Acl, AclEntry, Certificate, LoadBalancer
 from slbsync.targets.alibaba_slb.names import certificate_upload_name, client_token
 from slbsync.targets.alibaba_slb.refs import PlanRefs, ref
-from slbsync.targets.base import OWNER_TAG, LiveState
+from slbsync.targets.base import OWNER_TAG, LiveLoadBalancer, LiveState
 
 MISSING = DifferenceStatus.MISSING
 MODIFIED = DifferenceStatus.MODIFIED
@@ -59,15 +59,27 @@ class PlanContext:
     live: LiveState
     refs: PlanRefs
     refusals: list[str] = field(default_factory=list)
-    # An owned load balancer stays whose listeners were not read: they may
-    # use any owned certificate upload.
-    unread_listeners: bool = False
+    # Owned load balancers the spec no longer names that the plan keeps:
+    # their listeners may hold an old certificate upload in use.
+    kept_unnamed: tuple[LiveLoadBalancer, ...] = ()
 
     def address(self, lb: str, kind: ResourceKind, name: str) -> ResourceAddress:
         return ResourceAddress(self.target, lb, kind, name)
 
     def refuse(self, address: ResourceAddress, message: str) -> None:
         self.refusals.append(f"{address}: {message}")
+
+    def upload_users(self, upload_id: str | None) -> list[str]:
+        """Kept load balancers whose listeners use ``upload_id``, or may (not
+        read); SLB refuses to delete a certificate a listener uses."""
+        users = []
+        for lb in self.kept_unnamed:
+            if lb.certificate_uses is None:
+                users.append(f"{lb.spec.name} (listeners not read)")
+            else:
+                labels = [label for label, i in lb.certificate_uses if i == upload_id]
+                users += [f"{lb.spec.name} {label}" for label in labels]
+        return users
 
 
 def owner_tags(
@@ -490,16 +502,42 @@ def certificate_changes(ctx: PlanContext, diff: Difference) -> list[Change]:
     owned = any(
         item.owned and item.id == diff.live_id for item in ctx.live.certificates
     )
-    # TODO(alibaba-slb): the old upload is kept while an owned load balancer
-    # the spec no longer names stays (without --prune), since its unread
-    # listeners may use it and SLB refuses the delete; no later plan deletes
-    # it, so it lingers against the certificate quota until deleted by hand.
-    # The way out: read those load balancers' listeners (one bulk call per
-    # ten) and delete old uploads once nothing uses them.
-    if owned and not ctx.unread_listeners:
+    users = ctx.upload_users(diff.live_id) if owned else []
+    if owned and not users:
         steps.append(
             _delete_certificate(diff, diff.live, diff.live_id, replacement=False)
         )
+    elif users:
+        # A load balancer the spec no longer names is not re-pointed, so the
+        # upload stays; a later plan deletes it once nothing uses it.
+        kept = f"the previous upload {diff.live_id} stays: {', '.join(users)} uses it (not in the spec; --prune deletes it), and a later plan deletes the upload once nothing uses it"  # noqa: E501
+        steps[0] = replace(steps[0], note=f"{steps[0].note}; {kept}")
+    return steps
+
+
+def old_upload_changes(ctx: PlanContext) -> list[Change]:
+    """Deletes of owned uploads a spec certificate replaced, once unused.
+
+    A rotation keeps the old upload while a load balancer the spec no longer
+    names uses it; this is the later plan that deletes it.
+    """
+    # TODO(alibaba-slb): listeners of load balancers slbsync does not own are
+    # never read, so an old upload one of them uses is planned for deletion
+    # anyway and every apply fails on it (CertificateAndPrivateKeyIsRefered)
+    # until that listener moves off it. The way out: read the listeners of
+    # the unowned load balancers the spec names in the same bulk calls, and
+    # on that error tag the upload as held by others so later plans skip it.
+    steps = []
+    for live_cert in ctx.live.certificates:
+        cert = live_cert.certificate
+        address = ctx.address("", ResourceKind.CERTIFICATE, cert.name)
+        diff = Difference(UNEXPECTED, address, live=cert)
+        for upload_id, fingerprint in live_cert.old_uploads:
+            if not ctx.upload_users(upload_id):
+                old = replace(cert, fingerprint=fingerprint)
+                steps.append(
+                    _delete_certificate(diff, old, upload_id, replacement=False)
+                )
     return steps
 
 

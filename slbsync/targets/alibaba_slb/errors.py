@@ -84,7 +84,9 @@ HINTS = {
     "ObtainIpFail": "a server is not running or does not exist; check its id",
     "InvalidServerId.NotFound": "a server id does not exist; check the spec",
     "CertificateAndPrivateKeyIsRefered": (
-        "a listener still uses this certificate; run slbsync plan again"
+        "a listener still uses this certificate, perhaps on a load balancer "
+        "slbsync does not own; move that listener to another certificate, "
+        "then run slbsync plan again"
     ),
 }
 

@@ -15,6 +15,7 @@ from slbsync.targets.alibaba_slb.changes import (
     acl_changes,
     certificate_changes,
     load_balancer_changes,
+    old_upload_changes,
 )
 from slbsync.targets.alibaba_slb.changes_children import (
     SERVERS_PER_CALL,
@@ -51,9 +52,10 @@ def build_changes(
         for d in by_kind.get(ResourceKind.LOAD_BALANCER, [])
         if d.status == UNEXPECTED
     }
-    ctx.unread_listeners = any(
-        lb.owned and not lb.children_read and lb.spec.name not in gone_lbs
+    ctx.kept_unnamed = tuple(
+        lb
         for lb in live.load_balancers
+        if lb.owned and not lb.children_read and lb.spec.name not in gone_lbs
     )
 
     steps: list[Change] = []
@@ -64,6 +66,7 @@ def build_changes(
         steps += certificate_changes(ctx, diff)
         if diff.status == DifferenceStatus.MODIFIED:
             modified_certs.add(diff.address.name)
+    steps += old_upload_changes(ctx)
     for diff in by_kind.get(ResourceKind.ACL, []):
         steps += acl_changes(ctx, diff)
 

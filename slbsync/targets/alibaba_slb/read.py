@@ -13,7 +13,9 @@ Three rounds, each round's calls in parallel under the client's rate limit:
    have rules, ``DescribeAccessControlListAttribute`` per ACL in scope.
 
 Owned load balancers the spec no longer names are read as far as a delete
-needs (round 1 only). docs/targets/alibaba-slb.md derives the lower bound.
+needs (round 1 only), and for their listeners' certificates only when an old
+owned certificate upload waits on them (in the round 2 listener calls, so
+often no extra call). docs/targets/alibaba-slb.md derives the lower bound.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ class LiveReader:
             names = _IdNames()
             live_certs = self._certificates(found, certificates, names)
             live_acls = self._acls(found, acls, names)
-            live_lbs = self._load_balancers(found, desired, names)
+            uploads = _uploads_to_decide(live_certs, certificates)
+            live_lbs = self._load_balancers(found, desired, names, bool(uploads))
         after = self.client.counts()
         reads = {a: after[a] - before.get(a, 0) for a in after}
         return LiveState(
@@ -298,8 +301,21 @@ class LiveReader:
                 fingerprint=str(item.get("Fingerprint") or "").lower(),
             )
             owned = owner_tag(tags_of(item)) == self.owner
-            live.append(LiveCertificate(cert, item[f"{prefix}Id"], owned))
+            old = self._old_uploads(versions, item, prefix) if want else ()
+            live.append(LiveCertificate(cert, item[f"{prefix}Id"], owned, old))
         return live
+
+    def _old_uploads(
+        self, versions: list[dict[str, Any]], standing: dict[str, Any], prefix: str
+    ) -> tuple[tuple[str, str], ...]:
+        """Owned uploads of a spec name other than the one standing for it."""
+        return tuple(
+            sorted(
+                (str(v[f"{prefix}Id"]), str(v.get("Fingerprint") or "").lower())
+                for v in versions
+                if v is not standing and owner_tag(tags_of(v)) == self.owner
+            )
+        )
 
     def _acls(
         self, found: _Found, desired: Sequence[Acl], names: _IdNames
@@ -351,7 +367,11 @@ class LiveReader:
     # -- rounds 2 and 3: listeners, groups, members, rules ------------------
 
     def _load_balancers(
-        self, found: _Found, desired: dict[str, LoadBalancer], names: _IdNames
+        self,
+        found: _Found,
+        desired: dict[str, LoadBalancer],
+        names: _IdNames,
+        read_orphan_listeners: bool,
     ) -> list[LiveLoadBalancer]:
         # Children of a load balancer slbsync may not touch are not read:
         # the plan leaves it alone anyway.
@@ -363,9 +383,16 @@ class LiveReader:
         unmanaged = [item for item in found.named.values() if item not in managed]
         items = sorted(managed, key=_lb_id)
         ids = [item["LoadBalancerId"] for item in items]
+        # The listeners of owned load balancers the spec no longer names ride
+        # in the same bulk calls, read only when an old upload may wait on them.
+        orphan_ids = (
+            sorted(item["LoadBalancerId"] for item in found.orphans)
+            if read_orphan_listeners
+            else []
+        )
         jobs: list[Callable[[], Any]] = [
             partial(self._listeners, chunk)
-            for chunk in _chunks(ids, LOAD_BALANCERS_PER_LISTENER_CALL)
+            for chunk in _chunks(ids + orphan_ids, LOAD_BALANCERS_PER_LISTENER_CALL)
         ]
         jobs.extend(partial(self._groups, lb_id) for lb_id in ids)
         results = self._run(jobs)
@@ -391,7 +418,18 @@ class LiveReader:
             )
             for item in items
         ]
-        live.extend(self._bare(item, owned=True) for item in found.orphans)
+        live.extend(
+            self._bare(
+                item,
+                owned=True,
+                uses=(
+                    _certificate_uses(listeners_by_lb.get(item["LoadBalancerId"], []))
+                    if orphan_ids
+                    else None
+                ),
+            )
+            for item in found.orphans
+        )
         live.extend(self._bare(item, owned=False) for item in unmanaged)
         return live
 
@@ -522,7 +560,13 @@ class LiveReader:
             ids=tuple(sorted(ids.items())),
         )
 
-    def _bare(self, item: dict[str, Any], *, owned: bool) -> LiveLoadBalancer:
+    def _bare(
+        self,
+        item: dict[str, Any],
+        *,
+        owned: bool,
+        uses: tuple[tuple[str, str], ...] | None = None,
+    ) -> LiveLoadBalancer:
         """A load balancer without its children: an owned one the spec no
         longer names (a delete takes its children along), or one not owned
         (the plan leaves it alone)."""
@@ -535,6 +579,7 @@ class LiveReader:
             owned=owned,
             ids=(("lb", item["LoadBalancerId"]),),
             children_read=False,
+            certificate_uses=uses,
         )
 
     def _run(self, jobs: Sequence[Callable[[], T]]) -> list[T]:
@@ -719,6 +764,34 @@ def _best_version(
             if str(item.get("Fingerprint") or "").lower() == want.fingerprint.lower():
                 return item
     return max(versions, key=lambda v: int(v.get("CreateTimeStamp") or 0))
+
+
+def _uploads_to_decide(
+    live: Sequence[LiveCertificate], desired: Sequence[Certificate]
+) -> list[str]:
+    """Owned uploads a plan may delete: earlier ones of a spec name, and the
+    standing one when the spec's content differs (a rotation)."""
+    fingerprints = {(c.kind, c.name): c.fingerprint.lower() for c in desired}
+    ids = [upload_id for cert in live for upload_id, _ in cert.old_uploads]
+    for cert in live:
+        want = fingerprints.get((cert.certificate.kind, cert.certificate.name))
+        if cert.owned and want and want != cert.certificate.fingerprint:
+            ids.append(cert.id)
+    return ids
+
+
+def _certificate_uses(
+    listener_items: Sequence[dict[str, Any]],
+) -> tuple[tuple[str, str], ...]:
+    """(listener label, certificate id) for each certificate HTTPS listeners use."""
+    uses = set()
+    for item in listener_items:
+        config = item.get("HTTPSListenerConfig") or {}
+        label = f"{str(item['ListenerProtocol']).lower()}/{item['ListenerPort']}"
+        for param in ("ServerCertificateId", "CACertificateId"):
+            if config.get(param):
+                uses.add((label, str(config[param])))
+    return tuple(sorted(uses))
 
 
 def _listener_sort_key(item: dict[str, Any]) -> tuple[int, str]:
