@@ -16,13 +16,22 @@ from typing import Any
 from slbsync.diff.changes import Change
 from slbsync.errors import TargetError
 from slbsync.targets.alibaba_slb.client import SlbClient
-from slbsync.targets.alibaba_slb.names import certificate_spec_name, owner_tag, tags_of
+from slbsync.targets.alibaba_slb.errors import SlbApiError
+from slbsync.targets.alibaba_slb.names import (
+    KEPT_UPLOAD_TAG,
+    certificate_spec_name,
+    owner_tag,
+    tags_of,
+)
 from slbsync.targets.alibaba_slb.refs import REF, is_ref
 from slbsync.targets.base import ChangeOutcome, LiveState
 
 log = logging.getLogger(__name__)
 
 # Parameters the API takes as a JSON document inside one string.
+UPLOAD_IN_USE = "CertificateAndPrivateKeyIsRefered"
+"""SLB's refusal to delete a certificate a listener still uses."""
+
 JSON_PARAMS = frozenset({"BackendServers", "RuleList", "RuleIds", "AclEntrys"})
 
 
@@ -72,9 +81,36 @@ class Applier:
     def apply(self, change: Change) -> ChangeOutcome:
         params = self.params_for(change)
         log.debug("apply: target=%s change=%s", self.target, change.summary)
-        body = self.client.call(change.action, params, limited=self.limited)
+        try:
+            body = self.client.call(change.action, params, limited=self.limited)
+        except SlbApiError as err:
+            if change.get("old_upload") and err.code == UPLOAD_IN_USE:
+                return self._keep_upload(change)
+            raise
         created = self._remember(change, body)
         return ChangeOutcome(change=change, created_id=created)
+
+    def _keep_upload(self, change: Change) -> ChangeOutcome:
+        # A listener slbsync does not read (on a load balancer it does not
+        # own) still uses this old upload. Failing every apply on it would
+        # help nobody: mark it kept, so later plans leave it alone.
+        upload_id = str(change.live_id)
+        log.warning(
+            "apply: target=%s certificate=%s kept: a listener outside the spec uses it",
+            self.target,
+            upload_id,
+        )
+        self.client.call(
+            "TagResources",
+            {
+                "ResourceType": "certificate",
+                "ResourceId": [upload_id],
+                "Tag": [{"Key": KEPT_UPLOAD_TAG, "Value": "in-use"}],
+            },
+            limited=self.limited,
+        )
+        note = f"kept {upload_id}: a listener slbsync does not manage uses it; tagged {KEPT_UPLOAD_TAG}, delete it by hand once unused"  # noqa: E501
+        return ChangeOutcome(change=change, note=note)
 
     def params_for(self, change: Change) -> dict[str, Any]:
         """The call's parameters: references resolved, JSON documents encoded,

@@ -505,7 +505,9 @@ def certificate_changes(ctx: PlanContext, diff: Difference) -> list[Change]:
     users = ctx.upload_users(diff.live_id) if owned else []
     if owned and not users:
         steps.append(
-            _delete_certificate(diff, diff.live, diff.live_id, replacement=False)
+            _delete_certificate(
+                diff, diff.live, diff.live_id, replacement=False, old_upload=True
+            )
         )
     elif users:
         # A load balancer the spec no longer names is not re-pointed, so the
@@ -521,12 +523,10 @@ def old_upload_changes(ctx: PlanContext) -> list[Change]:
     A rotation keeps the old upload while a load balancer the spec no longer
     names uses it; this is the later plan that deletes it.
     """
-    # TODO(alibaba-slb): listeners of load balancers slbsync does not own are
-    # never read, so an old upload one of them uses is planned for deletion
-    # anyway and every apply fails on it (CertificateAndPrivateKeyIsRefered)
-    # until that listener moves off it. The way out: read the listeners of
-    # the unowned load balancers the spec names in the same bulk calls, and
-    # on that error tag the upload as held by others so later plans skip it.
+    # Listeners of load balancers slbsync does not own are never read, so an
+    # old upload one of them uses is planned for deletion all the same; SLB
+    # refuses that delete, and the applier then tags the upload as kept
+    # (names.KEPT_UPLOAD_TAG), which later plans leave alone.
     steps = []
     for live_cert in ctx.live.certificates:
         cert = live_cert.certificate
@@ -536,7 +536,9 @@ def old_upload_changes(ctx: PlanContext) -> list[Change]:
             if not ctx.upload_users(upload_id):
                 old = replace(cert, fingerprint=fingerprint)
                 steps.append(
-                    _delete_certificate(diff, old, upload_id, replacement=False)
+                    _delete_certificate(
+                        diff, old, upload_id, replacement=False, old_upload=True
+                    )
                 )
     return steps
 
@@ -574,7 +576,12 @@ def _upload_certificate(
 
 
 def _delete_certificate(
-    diff: Difference, cert: Certificate, live_id: str | None, *, replacement: bool
+    diff: Difference,
+    cert: Certificate,
+    live_id: str | None,
+    *,
+    replacement: bool,
+    old_upload: bool = False,
 ) -> Change:
     if cert.kind == "ca":
         action, params = "DeleteCACertificate", {"CACertificateId": live_id}
@@ -590,4 +597,5 @@ def _delete_certificate(
         replacement=replacement,
         kind=cert.kind,
         note="the previous upload, once no listener uses it",
+        **({"old_upload": True} if old_upload else {}),
     )

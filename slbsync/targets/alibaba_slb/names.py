@@ -78,3 +78,12 @@ def tags_of(item: dict[str, Any]) -> list[tuple[str, str]]:
 
 def owner_tag(tags: Iterable[tuple[str, str]]) -> str | None:
     return next((value for key, value in tags if key == OWNER_TAG), None)
+
+
+KEPT_UPLOAD_TAG = "slbsync-kept"
+"""Marks an old certificate upload that a listener slbsync does not read
+still uses: SLB refused its delete, so later plans leave it alone."""
+
+
+def is_kept_upload(item: dict[str, Any]) -> bool:
+    return any(key == KEPT_UPLOAD_TAG for key, _ in tags_of(item))

@@ -48,6 +48,7 @@ from slbsync.targets.alibaba_slb.names import (
     CERTIFICATE_ID_PREFIX,
     certificate_id,
     certificate_spec_name,
+    is_kept_upload,
     listener_id,
     owner_tag,
     tags_of,
@@ -313,7 +314,9 @@ class LiveReader:
             sorted(
                 (str(v[f"{prefix}Id"]), str(v.get("Fingerprint") or "").lower())
                 for v in versions
-                if v is not standing and owner_tag(tags_of(v)) == self.owner
+                if v is not standing
+                and owner_tag(tags_of(v)) == self.owner
+                and not is_kept_upload(v)
             )
         )
 

@@ -19,6 +19,7 @@ from slbsync.spec.model import (
 )
 from slbsync.targets.alibaba_slb.target import AlibabaSlbTarget
 from tests.conftest import REGION
+from tests.importer.handmade import create_group, create_lb, listener
 from tests.targets.alibaba_slb.certs import write_certificate
 from tests.targets.alibaba_slb.conftest import apply_all, converge, plan, spec_of
 
@@ -137,3 +138,39 @@ def test_kept_old_upload_is_deleted_by_the_plan_after_its_last_user_goes(
     _, again = plan(target, spec)
     assert again == []
     assert list(uploads(slb_client).values()) == [second.fingerprint.lower()]
+
+
+def test_old_upload_an_unowned_listener_uses_is_kept_and_tagged(
+    target: AlibabaSlbTarget, slb_client: Client, tmp_path: Path
+) -> None:
+    # A load balancer built by hand in the console reuses slbsync's upload.
+    # slbsync never reads its listeners, so the rotation plans the old
+    # upload's delete; SLB refuses it, and the apply keeps the upload
+    # (tagged) instead of failing, now and on every later run.
+    first = write_certificate(tmp_path, "web", "chat.example.com")
+    converge(target, spec_of(web("chat-web", HTTPS), certificates=(first,)))
+    live, _ = plan(target, spec_of(web("chat-web", HTTPS), certificates=(first,)))
+    first_id = live.certificates[0].id
+    handmade = create_lb(slb_client, "console-web")
+    group = create_group(slb_client, handmade, "ws", [("i-node000", 8080, 100)])
+    listener(
+        slb_client,
+        "https",
+        handmade,
+        443,
+        group,
+        server_certificate_id=first_id,
+        health_check="off",
+        sticky_session="off",
+    )
+    second = write_certificate(tmp_path, "web", "chat2.example.com")
+    spec = spec_of(web("chat-web", HTTPS), certificates=(second,))
+
+    _, changes = plan(target, spec)
+    assert [c.action for c in changes][-1] == "DeleteServerCertificate"
+    outcomes = [target.apply_change(change) for change in changes]
+
+    assert f"kept {first_id}" in outcomes[-1].note
+    assert first_id in uploads(slb_client)  # console-web still serves with it
+    _, again = plan(target, spec)
+    assert again == []
