@@ -18,6 +18,11 @@ What the differences promise to a target:
 - Nested values are compared field by field with dotted names
   (``health_check.interval``, ``sticky_session.cookie``); tags, ACL entries
   and other tuples are one field each.
+- Rules are matched by name within their listener. On a target where rule
+  order is behaviour (``Target.rule_order_matters``), each rule both sides
+  have whose place among those rules differs gets a ``position`` field
+  change (1-based places, live -> spec): a rule added or removed moves no
+  other rule's place, so only a reorder shows.
 - Servers of ``static`` groups are compared one by one; a live server the
   spec does not list is ``unexpected`` and removed without ``--prune``
   (the spec lists the whole membership; the safety check limits removals).
@@ -39,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slbsync.diff.changes import FieldChange, ResourceAddress, ResourceKind
-from slbsync.diff.differences import Difference, DifferenceStatus
+from slbsync.diff.differences import RULE_POSITION, Difference, DifferenceStatus
 from slbsync.spec.model import (
     Acl,
     Certificate,
@@ -438,6 +443,9 @@ class _Walk:
     ) -> None:
         live_rules = {rule.name: rule for rule in have.rules} if have else {}
         desired: dict[str, ForwardingRule] = {r.name: r for r in listener.rules}
+        moved: dict[str, FieldChange] = {}
+        if have is not None and self.target.rule_order_matters:
+            moved = _out_of_place(list(desired), [rule.name for rule in have.rules])
         for name in sorted(desired.keys() | live_rules.keys()):
             label = f"{listener.label}/{name}"
             address = _address(self, lb.name, ResourceKind.RULE, label)
@@ -450,7 +458,28 @@ class _Walk:
                         UNEXPECTED, address, live=live_rules[name], live_id=live_id
                     )
             else:
-                self.compare_pair(address, desired[name], live_rules[name], live_id)
+                extra = (moved[name],) if name in moved else ()
+                self.compare_pair(
+                    address, desired[name], live_rules[name], live_id, extra
+                )
+
+
+def _out_of_place(desired: list[str], live: list[str]) -> dict[str, FieldChange]:
+    """``position`` changes of the rules whose place differs, by rule name.
+
+    Places count only the rules on both sides, so a rule the spec adds or a
+    live rule it does not name shifts no other rule.
+    """
+    shared = set(desired) & set(live)
+    wanted = [name for name in desired if name in shared]
+    # A name two live rules carry (tags edited by hand) takes one place.
+    held = list(dict.fromkeys(name for name in live if name in shared))
+    place = {name: index for index, name in enumerate(held, start=1)}
+    return {
+        name: FieldChange(RULE_POSITION, place[name], index)
+        for index, name in enumerate(wanted, start=1)
+        if place[name] != index
+    }
 
 
 def _port_clash(listener: Listener, spare: list[Listener]) -> Listener | None:

@@ -9,6 +9,9 @@ detection reports them as they are. A difference is one of:
   where the target's API allows no update);
 - ``unexpected``: live and owned, not in the spec (a delete, with --prune).
 
+A rule whose place in its listener differs, where the target says rule
+order matters, is ``modified`` with a ``position`` field.
+
 Servers are compared one by one (kind ``SERVERS``, name
 ``"<group>/<server label>"``); the target batches them into calls.
 """
@@ -20,6 +23,10 @@ from enum import StrEnum
 from typing import Any
 
 from slbsync.diff.changes import FieldChange, ResourceAddress, ResourceKind
+
+RULE_POSITION = "position"
+"""The field of a rule out of the spec's order, on a target where order is
+behaviour: its 1-based place among the rules both sides have (live -> spec)."""
 
 
 class DifferenceStatus(StrEnum):

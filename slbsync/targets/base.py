@@ -208,6 +208,14 @@ class Target(ABC):
     "listener", "server group", "server" or "acl") -> field key -> the whole
     message, naming the target type and what to do instead."""
 
+    rule_order_matters: ClassVar[bool] = False
+    """True when a listener takes the first matching rule in the order they
+    are live (an ALB's priorities): the diff then gives each rule out of the
+    spec's order a ``position`` change, so drift reports a hand reorder.
+    False where the most specific rule wins whatever the order (nginx,
+    HAProxy) or rules carry no order (alibaba-slb): an order there is no
+    behaviour, so comparing it would report drift that changes nothing."""
+
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
 

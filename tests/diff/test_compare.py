@@ -251,6 +251,46 @@ def test_rules_compare_by_listener_and_name():
     assert result.differences[0].fields == (FieldChange("url", "/api", "/v2"),)
 
 
+class OrderedRulesTarget(FakeTarget):
+    rule_order_matters = True
+
+
+def _rules(*names):
+    return tuple(
+        ForwardingRule(name=name, server_group="ws", url=f"/{name}") for name in names
+    )
+
+
+def _rules_compared(target, live_names, spec_names):
+    http = Listener(protocol=Protocol.HTTP, port=80, server_group="ws")
+    target.seed(make_lb(listeners=(replace(http, rules=_rules(*live_names)),)))
+    spec = make_spec(make_lb(listeners=(replace(http, rules=_rules(*spec_names)),)))
+    found = compare(spec, target.read_live_state(spec), target).differences
+    return [(str(d.status), d.address.name, d.fields) for d in found]
+
+
+def test_rule_order_is_compared_where_order_matters():
+    found = _rules_compared(OrderedRulesTarget(), ["a", "b", "c"], ["c", "a", "b"])
+
+    assert found == [
+        ("modified", "http/80/a", (FieldChange("position", 1, 2),)),
+        ("modified", "http/80/b", (FieldChange("position", 2, 3),)),
+        ("modified", "http/80/c", (FieldChange("position", 3, 1),)),
+    ]
+
+
+def test_added_or_removed_rule_moves_no_other_position():
+    found = _rules_compared(OrderedRulesTarget(), ["a", "old", "b"], ["new", "a", "b"])
+
+    assert [(status, name) for status, name, _ in found] == [
+        ("missing", "http/80/new"),
+    ]
+
+
+def test_rule_order_is_no_difference_where_it_is_no_behaviour():
+    assert _rules_compared(FakeTarget(), ["a", "b"], ["b", "a"]) == []
+
+
 def test_acl_entries_are_one_field_and_unowned_acls_skipped():
     target = FakeTarget()
     target.seed_acl(Acl(name="office", target="fake"))

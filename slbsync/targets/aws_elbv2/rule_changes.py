@@ -24,7 +24,7 @@ from slbsync.diff.changes import (
 from slbsync.diff.changes import (
     call_change as change,
 )
-from slbsync.diff.differences import Difference, DifferenceStatus
+from slbsync.diff.differences import RULE_POSITION, Difference, DifferenceStatus
 from slbsync.spec.model import ForwardingRule, Listener
 from slbsync.targets.aws_elbv2.calls import ref
 from slbsync.targets.aws_elbv2.names import RULE_TAG, owned_tags, tag_list
@@ -55,7 +55,9 @@ class RulePlanner:
             label, _, name = diff.address.name.rpartition("/")
             key = (diff.address.load_balancer, label)
             per_listener.setdefault(key, {})[name] = diff
-        # A reorder alone is no difference of a rule: look at every listener.
+        # A reorder also comes as position differences (diff.compare); every
+        # listener with rules is planned so the numbers follow the spec's
+        # order whatever the differences name.
         for desired in self.catalogue.desired.values():
             for listener in desired.listeners:
                 if listener.rules:
@@ -93,7 +95,7 @@ class RulePlanner:
             diff = diffs.get(rule.name)
             if diff is None:
                 continue
-            if diff.status == MODIFIED:
+            if diff.status == MODIFIED and _rule_fields(diff):
                 steps.append(self._modify(lb, label, rule, diff))
             elif diff.status == MISSING:
                 steps.append(self._create(lb, label, rule, priorities[rule.name], diff))
@@ -191,7 +193,7 @@ class RulePlanner:
                 "Conditions": conditions_of(rule),
                 "Actions": self._actions(lb, rule),
             },
-            fields=diff.fields,
+            fields=_rule_fields(diff),
             live_id=diff.live_id,
             lb=lb,
             listener=label,
@@ -246,6 +248,11 @@ class RulePlanner:
             lb=lb,
             listener=label,
         )
+
+
+def _rule_fields(diff: Difference) -> tuple[FieldChange, ...]:
+    """What ModifyRule changes: a ``position`` is SetRulePriorities' to put back."""
+    return tuple(f for f in diff.fields if f.field != RULE_POSITION)
 
 
 def _priorities(

@@ -47,6 +47,8 @@ class AwsElbv2Target(Target):
     native_certificate_prefix: ClassVar[str | None] = ARN_PREFIX
     load_balancer_settings: ClassVar[frozenset[str]] = LB_SETTINGS
     instead_of: ClassVar[Mapping[str, str]] = INSTEAD_OF
+    # An ALB takes the first rule by priority that matches (rules.py).
+    rule_order_matters: ClassVar[bool] = True
 
     def __init__(
         self,

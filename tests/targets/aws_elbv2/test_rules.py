@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from slbsync.diff.changes import FieldChange
+from slbsync.diff.compare import compare
 from slbsync.errors import PlanError, SlbsyncError
 from slbsync.importer.run import ImportFilters, import_spec
 from slbsync.targets.aws_elbv2.rules import assign_priorities, rule_from, unmapped_parts
@@ -290,6 +292,48 @@ def test_hand_modified_rule_plans_a_modify_back(aws, target):
 
     assert actions(changes) == ["ModifyRule"]
     assert conditions(live_rules(aws)[0]) == {"path-pattern": ["/api*"]}
+
+
+def swap_by_hand(aws: Vpc, first: dict[str, Any], second: dict[str, Any]) -> None:
+    """Swap two rules' priorities as a console user would, one rule at a time
+    (moto refuses a priority held when the call starts, so via a spare one)."""
+    spare = max(int(rule["Priority"]) for rule in live_rules(aws)) + 1
+    moves = [
+        (first, spare),
+        (second, int(first["Priority"])),
+        (first, int(second["Priority"])),
+    ]
+    for rule, priority in moves:
+        aws.elbv2.set_rule_priorities(
+            RulePriorities=[{"RuleArn": rule["RuleArn"], "Priority": priority}]
+        )
+
+
+def test_hand_swapped_rules_are_modified_positions(aws, target):
+    spec = load_spec_text(rules_spec(aws, f"{ADMIN}, {API}"))
+    converge(target, spec)
+    swap_by_hand(aws, *live_rules(aws))
+    assert [rule_name(aws, r) for r in live_rules(aws)] == ["api", "admin"]
+
+    live = target.read_live_state(spec)
+    found = compare(spec, live, target).differences
+
+    assert [(str(d.status), d.address.name, d.fields) for d in found] == [
+        ("modified", "http/80/admin", (FieldChange("position", 2, 1),)),
+        ("modified", "http/80/api", (FieldChange("position", 1, 2),)),
+    ]
+
+
+def test_hand_swapped_rules_plan_one_set_rule_priorities_back(aws, target):
+    spec = load_spec_text(rules_spec(aws, f"{ADMIN}, {API}"))
+    converge(target, spec)
+    swap_by_hand(aws, *live_rules(aws))
+
+    changes = converge(target, spec)
+
+    # The position differences move rules; no ModifyRule rewrites them.
+    assert actions(changes) == ["SetRulePriorities"]
+    assert [rule_name(aws, r) for r in live_rules(aws)] == ["admin", "api"]
 
 
 def test_priorities_keep_order_or_renumber_above_the_highest():
