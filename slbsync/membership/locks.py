@@ -281,18 +281,25 @@ def _is_file_url(lock_setting: str | None) -> bool:
     return bool(lock_setting and lock_setting.startswith(FILE_SCHEME + "/"))
 
 
+def target_lock(
+    target: Target, scope: str, lock_dir: Path | None = None
+) -> LoadBalancerLock:
+    """The lock of ``scope`` (``Target.lock_scope``) by the target's setting."""
+    return lock_for(
+        target.name,
+        scope,
+        target.spec.lock,
+        lock_dir=lock_dir,
+        target_default=target.default_lock_dir(),
+    )
+
+
 def lock_factory(
     lock_dir: Path | None = None,
 ) -> Callable[[Target, str], LoadBalancerLock]:
     """What the apply runner takes as ``locks``: each target's own setting."""
 
     def make(target: Target, scope: str) -> LoadBalancerLock:
-        return lock_for(
-            target.name,
-            scope,
-            target.spec.lock,
-            lock_dir=lock_dir,
-            target_default=target.default_lock_dir(),
-        )
+        return target_lock(target, scope, lock_dir)
 
     return make

@@ -25,7 +25,7 @@ from pathlib import Path
 from slbsync.errors import ApplyError
 from slbsync.membership.group import GroupHandle, GroupView
 from slbsync.membership.guard import DrainLimit, check_capacity
-from slbsync.membership.locks import LoadBalancerLock, lock_for
+from slbsync.membership.locks import LoadBalancerLock, target_lock
 from slbsync.membership.probes import Probe, probe_for
 from slbsync.spec.model import Server
 
@@ -90,13 +90,8 @@ class Membership:
         members again (on SLB one call instead of five): the later steps of
         a slow start and the removal after a drain hold the lock for less.
         """
-        lock = lock_for(
-            self.target.name,
-            self.target.lock_scope(self.group.lb.name),
-            self.target.spec.lock,
-            lock_dir=self.lock_dir,
-            target_default=self.target.default_lock_dir(),
-        )
+        scope = self.target.lock_scope(self.group.lb.name)
+        lock = target_lock(self.target, scope, self.lock_dir)
         lock.acquire(self.lock_wait)
         self._lease = lock
         try:

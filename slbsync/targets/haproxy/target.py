@@ -89,7 +89,6 @@ UNKEPT_FIELDS = {
         "comment in your spec",
     },
 }
-_CLOUD_ONLY_FIELDS = PER_TARGET_LB_FIELDS
 
 
 @dataclass
@@ -139,7 +138,7 @@ class HaproxyTarget(Target):
 
     def ignored_fields(self, kind: ResourceKind) -> frozenset[str]:
         if kind == ResourceKind.LOAD_BALANCER:
-            return _CLOUD_ONLY_FIELDS
+            return PER_TARGET_LB_FIELDS
         if kind == ResourceKind.SERVERS:
             return frozenset({"description", "type"})
         if kind == ResourceKind.LISTENER:
